@@ -1,0 +1,1 @@
+"""Optical flow on the input frames, backward warping and occlusion masks."""

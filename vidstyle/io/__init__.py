@@ -1,0 +1,1 @@
+"""Frame sources and sinks: video files and image sequences through PyAV and OpenCV."""

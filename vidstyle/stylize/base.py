@@ -1,0 +1,33 @@
+"""The Stylizer protocol: what the pipeline, the temporal solver and the webcam loop call."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import torch
+
+
+@runtime_checkable
+class Stylizer(Protocol):
+    """Turns one content frame into a stylized frame of the same size.
+
+    ``content``: (1, 3, H, W) float RGB in 0..1 on ``self.device``; returns the same shape and range.
+    Stateless across frames: temporal consistency is applied outside (``vidstyle.temporal``).
+    """
+
+    name: str
+    device: torch.device
+
+    def stylize(self, content: torch.Tensor) -> torch.Tensor: ...
+
+
+class IdentityStylizer:
+    """Returns the frame unchanged; drives the pipeline in tests and I/O benchmarks."""
+
+    name = "identity"
+
+    def __init__(self, device: torch.device | str = "cpu") -> None:
+        self.device = torch.device(device)
+
+    def stylize(self, content: torch.Tensor) -> torch.Tensor:
+        return content

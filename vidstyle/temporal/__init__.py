@@ -1,0 +1,1 @@
+"""Temporal consistency: the previous stylized frame, warped by flow, constrains the next."""

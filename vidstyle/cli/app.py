@@ -1,0 +1,87 @@
+"""The ``vidstyle`` command: one module per sub-command; library errors become one line and an exit code.
+
+Exit codes (CONTRACT.md): 0 success; 2 bad input, usage or unavailable resource; 1 internal error;
+130 interrupted. ``--verbose`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+import typer
+from typer.exceptions import TyperException
+
+from vidstyle.errors import VidstyleError
+
+app = typer.Typer(
+    name="vidstyle",
+    help="Turn a video into a painting that moves without flickering.\n\n"
+    "Example: vidstyle run clip.mp4 -o painted.mp4 --style starry_night",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _register() -> None:
+    from vidstyle.cli import doctor, image, metrics, run, styles
+
+    app.command("run")(run.run_command)
+    app.command("image")(image.image_command)
+    app.command("metrics")(metrics.metrics_command)
+    app.command("doctor")(doctor.doctor_command)
+    app.add_typer(styles.styles_app, name="styles")
+
+
+def _verbose(argv: list[str]) -> bool:
+    return "--verbose" in argv
+
+
+def setup_logging(quiet: bool) -> None:
+    """Notices (audio transcoding, dropped subtitles) go to stderr unless --quiet."""
+    logger = logging.getLogger("vidstyle")
+    logger.handlers[:] = []
+    if not quiet:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("vidstyle: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns (and exits with) the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _register()
+    code = 0
+    try:
+        app(args=argv, prog_name="vidstyle", standalone_mode=False)
+    except VidstyleError as exc:
+        if _verbose(argv):
+            traceback.print_exc()
+        print(f"vidstyle: error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except TyperException as exc:  # usage errors: unknown option, missing argument (exit 2)
+        print(f"vidstyle: error: {exc.format_message()} (see `vidstyle --help`)", file=sys.stderr)
+        code = exc.exit_code if exc.exit_code else 2
+    except (KeyboardInterrupt, typer.Abort):
+        print("vidstyle: interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # an internal error: one line, the traceback only with --verbose
+        if _verbose(argv):
+            traceback.print_exc()
+        print(f"vidstyle: error: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
+              file=sys.stderr)
+        code = 1
+    if code:
+        sys.exit(code)
+    return 0
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""``vidstyle image``: stylize one picture (every method), written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import cv2
+import torch
+import typer
+
+from vidstyle.cli.app import setup_logging
+from vidstyle.cli.options import (
+    Device, Iterations, Json, MaxSide, Method, Model, Output, PreserveColor, Quiet, Strength, Style, StyleScale,
+    Verbose, emit_json,
+)
+from vidstyle.device import describe, resolve_device
+from vidstyle.errors import UserInputError
+from vidstyle.io.atomic import atomic_output
+from vidstyle.io.reader import read_image
+from vidstyle.processor import FrameProcessor
+from vidstyle.stylize.registry import StyleRequest, build_stylizer
+
+
+def stylize_image(input: Path, request: StyleRequest, *, device: str = "auto", max_side: int | None = None,
+                  strength: float = 1.0) -> tuple:
+    """(H, W, 3) uint8 RGB stylized picture and the torch device used."""
+    image = read_image(input)
+    dev = resolve_device(device)
+    processor = FrameProcessor(build_stylizer(request, dev), None, max_side=max_side or 1024, strength=strength)
+    return processor.process(image), dev
+
+
+def write_image(path: Path, image) -> None:
+    """Write an RGB uint8 picture atomically; the format follows the extension."""
+    with atomic_output(path) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
+            raise UserInputError(f"cannot write {path}: use .png, .jpg or .tif")
+
+
+def image_command(
+    input: Annotated[Path, typer.Argument(help="The picture to paint.", show_default=False)],
+    output: Output,
+    style: Style = None,
+    model: Model = None,
+    method: Method = "feedforward",
+    device: Device = "auto",
+    max_side: MaxSide = None,
+    iterations: Iterations = None,
+    strength: Strength = 1.0,
+    preserve_color: PreserveColor = False,
+    style_scale: StyleScale = 1.0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    json: Json = False,
+) -> None:
+    """Stylize one image: vidstyle image photo.jpg -o painted.png --style the_wave
+
+    --max-side defaults to 1024 here (long side).
+    """
+    setup_logging(quiet)
+    if output.exists() and not overwrite:
+        raise UserInputError(f"the output {output} exists; add --overwrite to replace it")
+    if output.resolve() == input.resolve():
+        raise UserInputError(f"the output {output} is the input: vidstyle never overwrites its input")
+    request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
+                           preserve_color=preserve_color, style_scale=style_scale)
+    with torch.no_grad():
+        painted, dev = stylize_image(input, request, device=device, max_side=max_side, strength=strength)
+    write_image(output, painted)
+    if json:
+        emit_json({"input": str(input), "output": str(output), "method": method, "device": describe(dev),
+                   "style": request.label, "width": painted.shape[1], "height": painted.shape[0]})

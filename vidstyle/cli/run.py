@@ -1,0 +1,85 @@
+"""``vidstyle run``: stylize a video or an image sequence, temporally consistent, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vidstyle.cli.app import setup_logging
+from vidstyle.cli.options import (
+    DEFAULTS, Device, Iterations, Json, MaxSide, Method, Model, Output, PreserveColor, Quiet, Strength,
+    Style, StyleScale, Verbose, emit_json,
+)
+from vidstyle.cli.progress import frame_progress
+from vidstyle.io.writer import EncodeSettings
+from vidstyle.job import ProcessorSettings, RenderSettings, run_job
+from vidstyle.stylize.registry import StyleRequest
+
+R = DEFAULTS["run"]
+
+
+def run_command(
+    input: Annotated[Path, typer.Argument(help="Video file, image pattern (shot/frame_%04d.png) or folder "
+                                          "of numbered images.", show_default=False)],
+    output: Output,
+    style: Style = None,
+    model: Model = None,
+    method: Method = R["method"],
+    no_temporal: Annotated[bool, typer.Option("--no-temporal", help="Stylize each frame on its own "
+                                              "(flickers; the baseline).")] = False,
+    temporal_weight: Annotated[float | None, typer.Option(help="How strongly the previous frame "
+                                                          "constrains the next.")] = None,
+    flow: Annotated[str, typer.Option(help="auto, dis, farneback or raft (optical flow on the input).")] = R["flow"],
+    flow_scale: Annotated[float, typer.Option(help="Compute DIS/Farneback flow at this fraction of the "
+                                              "processing size.")] = 1.0,
+    raft_weights: Annotated[Path | None, typer.Option(help="A local RAFT state dict (torchvision).")] = None,
+    device: Device = "auto",
+    max_side: MaxSide = None,
+    keep_processing_size: Annotated[bool, typer.Option("--keep-processing-size",
+                                                       help="Write at the processing size.")] = False,
+    iterations: Iterations = None,
+    strength: Strength = R["strength"],
+    preserve_color: PreserveColor = False,
+    style_scale: StyleScale = 1.0,
+    fps: Annotated[float, typer.Option(help="Frame rate of image-sequence input.")] = R["fps"],
+    start: Annotated[str | None, typer.Option(help="Start time: seconds or HH:MM:SS.mmm.")] = None,
+    end: Annotated[str | None, typer.Option(help="End time: seconds or HH:MM:SS.mmm.")] = None,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames (trial runs).")] = None,
+    codec: Annotated[str, typer.Option(help="h264, hevc, prores or ffv1.")] = R["codec"],
+    crf: Annotated[int, typer.Option(help="H.264/HEVC quality: lower is better (0..51).")] = R["crf"],
+    preset: Annotated[str, typer.Option(help="x264 speed preset.")] = R["preset"],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted render.")] = False,
+    work_dir: Annotated[Path | None, typer.Option(help="Where finished segments are kept (default: "
+                                                  "beside the output).")] = None,
+    segment_frames: Annotated[int, typer.Option(help="Frames per resumable segment.")] = R["segment_frames"],
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    json: Json = False,
+) -> None:
+    """Stylize a video: vidstyle run in.mp4 -o out.mp4 --style starry_night
+
+    The audio is copied untouched; the output appears only when it is complete. An interrupted
+    render continues with --resume.
+    """
+    setup_logging(quiet)
+    request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
+                           preserve_color=preserve_color, style_scale=style_scale)
+    processing = ProcessorSettings(style=request, device=device, flow=flow, flow_scale=flow_scale,
+                                   raft_weights=raft_weights, temporal=not no_temporal,
+                                   temporal_weight=temporal_weight, max_side=max_side, strength=strength,
+                                   keep_processing_size=keep_processing_size)
+    settings = RenderSettings(input=input, output=output, processing=processing,
+                              encode=EncodeSettings(codec=codec, crf=crf, preset=preset), fps=fps, start=start,
+                              end=end, max_frames=max_frames, overwrite=overwrite, resume=resume,
+                              work_dir=work_dir, segment_frames=segment_frames)
+    with frame_progress("painting", quiet) as progress:
+        job = run_job(settings, progress)
+    summary = job.summary(settings)
+    if json:
+        emit_json(summary)
+    elif not quiet:
+        typer.echo(f"wrote {output}: {summary['frames']} frames at {summary['fps']:.1f} fps "
+                   f"({summary['device']}, flow {summary['flow']})", err=True)

@@ -1,0 +1,192 @@
+"""A render job from settings: the library behind ``vidstyle run`` (and the frame processor of webcam).
+
+``RenderSettings`` holds what the user chose; :func:`build_processor` loads stylizer, flow and temporal
+filter; :func:`run_job` checks the files, opens the work folder and runs the pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from vidstyle.device import default_max_side, describe, resolve_device
+from vidstyle.errors import UserInputError
+from vidstyle.io.reader import FrameSource, open_source, parse_time
+from vidstyle.io.sequence import existing_frames, is_pattern
+from vidstyle.io.writer import EncodeSettings, check_output_container
+from vidstyle.pipeline import ProgressCallback, RenderResult, render
+from vidstyle.processor import FrameProcessor
+from vidstyle.resume import WorkDir, default_work_dir
+from vidstyle.stylize.registry import StyleRequest, build_stylizer
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    """Everything that decides the painted pixels (shared by run and webcam)."""
+
+    style: StyleRequest
+    device: str = "auto"
+    flow: str = "auto"
+    flow_scale: float = 1.0
+    raft_weights: Path | None = None
+    temporal: bool = True
+    temporal_weight: float | None = None
+    max_side: int | None = None
+    strength: float = 1.0
+    keep_processing_size: bool = False
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """A whole ``vidstyle run``: processing plus files, range and encoding."""
+
+    input: Path
+    output: Path
+    processing: ProcessorSettings
+    encode: EncodeSettings = field(default_factory=EncodeSettings)
+    fps: float = 24.0
+    start: str | None = None
+    end: str | None = None
+    max_frames: int | None = None
+    overwrite: bool = False
+    resume: bool = False
+    work_dir: Path | None = None
+    segment_frames: int = 240
+
+
+@dataclass
+class BuiltProcessor:
+    processor: FrameProcessor
+    device: torch.device
+    flow_name: str
+    method: str
+
+
+def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
+    """Load the stylizer, the flow estimator and the temporal filter for ``settings``."""
+    device = resolve_device(settings.device)
+    stylizer = build_stylizer(settings.style, device)
+    temporal = None
+    flow_name = "none"
+    if settings.temporal:
+        from vidstyle.flow.factory import build_flow
+
+        flow = build_flow(settings.flow, device, raft_weights=settings.raft_weights, scale=settings.flow_scale)
+        flow_name = getattr(flow, "name", settings.flow)
+        if settings.style.method == "optimize":
+            from vidstyle.temporal.ruder import RuderTemporalFilter
+
+            temporal = RuderTemporalFilter(flow, settings.temporal_weight)
+        else:
+            from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
+
+            extra = {} if settings.temporal_weight is None else {"weight": settings.temporal_weight}
+            temporal = FlowTemporalFilter(flow, TemporalSettings(**extra))
+    max_side = settings.max_side or default_max_side(device)
+    processor = FrameProcessor(stylizer, temporal, max_side=max_side, strength=settings.strength,
+                               keep_processing_size=settings.keep_processing_size)
+    return BuiltProcessor(processor, device, flow_name, settings.style.method)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_files(settings: RenderSettings) -> None:
+    """Refuse what would lose the user's work, before any model is loaded."""
+    inp, out = settings.input, settings.output
+    if not is_pattern(inp) and not inp.exists():
+        raise UserInputError(f"input not found: {inp}")
+    if _same_file(inp, out) or (inp.resolve() == out.resolve()):
+        raise UserInputError(f"the output {out} is the input: vidstyle never overwrites its input")
+    if is_pattern(out):
+        if Path(str(inp)).parent.resolve() == out.parent.resolve() and is_pattern(inp) and \
+                Path(str(inp)).name == out.name:
+            raise UserInputError("the output pattern is the input pattern: choose another folder or name")
+        existing = existing_frames(out)
+        if existing and not settings.overwrite:
+            raise UserInputError(f"{len(existing)} frames matching {out} exist already; add --overwrite "
+                                 "to replace them")
+    else:
+        check_output_container(out, settings.encode)
+        if out.exists() and not settings.overwrite:
+            raise UserInputError(f"the output {out} exists; add --overwrite to replace it")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"cannot create the output folder {parent}: {exc.strerror}") from None
+    if not os.access(parent, os.W_OK):
+        raise UserInputError(f"the output folder {parent} is not writable")
+
+
+def _input_identity(path: Path) -> str:
+    """Name, size and modification time: enough to notice that the input changed under a resume."""
+    try:
+        st = path.stat()
+        return f"{path.resolve()}:{st.st_size}:{int(st.st_mtime)}"
+    except OSError:
+        return str(path.resolve())
+
+
+def fingerprint(settings: RenderSettings, device: torch.device) -> dict:
+    """What must match for ``--resume`` to continue a render (settings that change the pixels)."""
+    data = asdict(settings)
+    for key in ("overwrite", "resume", "work_dir", "output"):
+        data.pop(key)
+    data["input"] = _input_identity(settings.input)
+    data["device"] = device.type
+    return {k: (str(v) if isinstance(v, (Path, dict)) else v) for k, v in sorted(data.items())}
+
+
+def open_render_source(settings: RenderSettings) -> FrameSource:
+    return open_source(settings.input, fps=settings.fps, start=parse_time(settings.start),
+                       end=parse_time(settings.end), max_frames=settings.max_frames)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    result: RenderResult
+    device: torch.device
+    flow: str
+    method: str
+
+    def summary(self, settings: RenderSettings) -> dict:
+        """The ``--json`` object of CONTRACT.md (plus a few extra keys)."""
+        r = self.result
+        return {"input": str(settings.input), "output": str(settings.output), "frames": r.frames,
+                "seconds": round(r.seconds, 3), "fps": round(r.fps, 3), "method": self.method, "flow": self.flow,
+                "device": describe(self.device), "style": settings.processing.style.label,
+                "temporal": settings.processing.temporal, "resumed_frames": r.resumed_frames,
+                "audio_streams_copied": r.audio_copied, "audio_streams_transcoded": r.audio_transcoded}
+
+
+def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) -> JobResult:
+    """Check files, load models, render (resuming finished segments with ``resume``)."""
+    if settings.segment_frames < 1:
+        raise UserInputError(f"--segment-frames must be at least 1, got {settings.segment_frames}")
+    check_files(settings)
+    source = open_render_source(settings)
+    built = build_processor(settings.processing)
+    work_path = settings.work_dir or default_work_dir(settings.output)
+    work = WorkDir(work_path, fingerprint(settings, built.device), resume=settings.resume,
+                   overwrite=settings.overwrite)
+    if is_pattern(settings.output) and settings.overwrite:
+        for f in existing_frames(settings.output):
+            f.unlink()
+    elif settings.overwrite and settings.output.is_dir():
+        shutil.rmtree(settings.output)
+    start = parse_time(settings.start) or 0.0
+    end = parse_time(settings.end)
+    first_number = source.info.first_number if source.info.is_sequence else 1
+    result = render(source, built.processor, settings.output, work, encode=settings.encode,
+                    segment_frames=settings.segment_frames, t0=start, t1=end, first_number=first_number,
+                    progress=progress)
+    return JobResult(result, built.device, built.flow_name, built.method)

@@ -1,0 +1,72 @@
+"""Build the stylizer a command asked for: ``--method``, ``--style`` or ``--model`` -> a Stylizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from vidstyle.errors import UserInputError
+from vidstyle.stylize.base import Stylizer
+from vidstyle.stylize.styles import CIN26, StyleChoice, resolve_style
+
+METHODS = ("feedforward", "optimize")
+
+
+@dataclass(frozen=True)
+class StyleRequest:
+    """What the user asked for. ``style`` follows CONTRACT.md's grammar; ``model`` replaces it."""
+
+    style: str | None
+    method: str = "feedforward"
+    model: Path | None = None
+    iterations: int | None = None
+    preserve_color: bool = False
+    style_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise UserInputError(f"--method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.model is None and not self.style:
+            raise UserInputError("give --style NAME|IMAGE (see `vidstyle styles list`) or --model PATH")
+        if self.style_scale <= 0:
+            raise UserInputError(f"--style-scale must be positive, got {self.style_scale}")
+
+    @property
+    def label(self) -> str:
+        return str(self.model) if self.model is not None else str(self.style)
+
+
+def _painting_tensor(choice: StyleChoice, device: torch.device) -> torch.Tensor:
+    """The style image as (1, 3, h, w) 0..1, or a clear error saying how to get it."""
+    if choice.painting is None:
+        name = choice.presets[0].name if choice.presets else choice.label
+        raise UserInputError(
+            f"--method optimize needs the painting itself: run `vidstyle styles fetch {name}` "
+            "or pass the image with --style PATH"
+        )
+    return torch.from_numpy(choice.painting).permute(2, 0, 1).unsqueeze(0).float().div(255.0).to(device)
+
+
+def build_stylizer(request: StyleRequest, device: torch.device) -> Stylizer:
+    """Load the network (or set up the optimisation) for ``request`` on ``device``."""
+    from vidstyle.stylize.feedforward import Cin26Stylizer, JohnsonStylizer, MagentaStylizer, StyleVectorComputer
+
+    if request.model is not None:
+        if request.method != "feedforward":
+            raise UserInputError("--model is a feed-forward network; it cannot be used with --method optimize")
+        return JohnsonStylizer(request.model, device, preserve_color=request.preserve_color)
+    choice = resolve_style(request.style or "", StyleVectorComputer(device, request.style_scale))
+    if request.method == "optimize":
+        from vidstyle.stylize.optimize import OptimizeSettings, OptimizeStylizer
+
+        if choice.family == CIN26:
+            raise UserInputError(f"{choice.label} is a built-in network style with no painting; "
+                                 "--method optimize needs a painting preset or an image")
+        settings = OptimizeSettings(**({"iterations": request.iterations} if request.iterations else {}),
+                                    style_scale=request.style_scale)
+        return OptimizeStylizer(_painting_tensor(choice, device), settings)
+    if choice.family == CIN26:
+        return Cin26Stylizer(choice.cin_weights, device, preserve_color=request.preserve_color)
+    return MagentaStylizer(choice.magenta_vector, device, preserve_color=request.preserve_color)

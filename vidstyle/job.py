@@ -183,10 +183,8 @@ def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) 
             f.unlink()
     elif settings.overwrite and settings.output.is_dir():
         shutil.rmtree(settings.output)
-    start = parse_time(settings.start) or 0.0
-    end = parse_time(settings.end)
     first_number = source.info.first_number if source.info.is_sequence else 1
     result = render(source, built.processor, settings.output, work, encode=settings.encode,
-                    segment_frames=settings.segment_frames, t0=start, t1=end, first_number=first_number,
+                    segment_frames=settings.segment_frames, first_number=first_number,
                     progress=progress)
     return JobResult(result, built.device, built.flow_name, built.method)

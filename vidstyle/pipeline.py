@@ -17,13 +17,13 @@ from vidstyle.errors import RenderInterrupted
 from vidstyle.io.reader import FrameSource, VideoInfo
 from vidstyle.io.sequence import is_pattern
 from vidstyle.io.writer import (
-    SEGMENT_SUFFIX,
     EncodeSettings,
     FrameFolderWriter,
     SegmentEncoder,
     assemble_sequence,
     assemble_video,
     padded_size,
+    segment_suffix,
 )
 from vidstyle.processor import FrameProcessor
 from vidstyle.resume import Segment, WorkDir
@@ -94,8 +94,7 @@ def _drain(q: queue.Queue, worker: _Worker) -> Iterator:
 
 
 def render(source: FrameSource, processor: FrameProcessor, output: Path, work: WorkDir, *,
-           encode: EncodeSettings = EncodeSettings(), segment_frames: int = 240,
-           t0: float = 0.0, t1: float | None = None, first_number: int = 1,
+           encode: EncodeSettings = EncodeSettings(), segment_frames: int = 240, first_number: int = 1,
            progress: ProgressCallback | None = None) -> RenderResult:
     """Render every frame of ``source`` through ``processor`` into ``output`` (video or image pattern).
 
@@ -133,21 +132,19 @@ def render(source: FrameSource, processor: FrameProcessor, output: Path, work: W
     reader.start()
     writer.start()
     total = info.frame_count
-    count = skip
+    last_pts = 0
     try:
         for frame in _drain(decoded, reader):
+            last_pts = frame.pts
             if frame.index < skip:
                 continue
             image = processor.process(frame.image)
-            state = processor.state_dict() if (frame.index + 1) % segment_frames == 0 else None
-            if state is not None:
-                state = {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
-            if not _put(painted, (image, frame.pts, frame.index, state), stop):
+            seam = (frame.index + 1) % segment_frames == 0
+            if not _put(painted, (image, frame.pts, frame.index, _cpu_state(processor) if seam else None), stop):
                 break
-            count = frame.index + 1
             if progress is not None:
-                progress(count, total)
-        final_state = {k: v.detach().to("cpu", copy=True) for k, v in processor.state_dict().items()}
+                progress(frame.index + 1, total)
+        final_state = _cpu_state(processor)
         _put(painted, ("final", final_state), stop)
         _put(painted, _END, stop)
         writer.join()
@@ -174,8 +171,10 @@ def render(source: FrameSource, processor: FrameProcessor, output: Path, work: W
         assemble_sequence(folders, str(output), first_number)
     else:
         pad = tuple(p - s for p, s in zip(padded_size(out_w, out_h, encode.codec), (out_w, out_h)))
-        segments = [work.segment_path(s.index, SEGMENT_SUFFIX) for s in work.segments]
+        segments = [work.segment_path(s.index, segment_suffix(encode.codec)) for s in work.segments]
         first_times = [s.first_pts * info.time_base for s in work.segments]
+        t0 = source.first_time or 0.0
+        t1 = t0 + float(last_pts * info.time_base + 1 / info.frame_rate)  # audio ends with the last frame
         report = assemble_video(segments, first_times, output, out_info, source=None if info.is_sequence else info.path,
                                 t0=t0, t1=t1, padding=pad)
     seconds = time.perf_counter() - start
@@ -184,6 +183,11 @@ def render(source: FrameSource, processor: FrameProcessor, output: Path, work: W
     return RenderResult(output=output, frames=frames, seconds=seconds, resumed_frames=skip,
                         audio_copied=report.audio_copied if report else 0,
                         audio_transcoded=report.audio_transcoded if report else 0)
+
+
+def _cpu_state(processor: FrameProcessor) -> dict:
+    """A CPU copy of the processor's temporal state, safe to hand to the writer thread."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in processor.state_dict().items()}
 
 
 def _resized_info(info: VideoInfo, width: int, height: int) -> VideoInfo:
@@ -201,7 +205,7 @@ def _write_segments(items: Iterator, work: WorkDir, info: VideoInfo, encode: Enc
     def open_segment():
         if to_sequence:
             return FrameFolderWriter(work.segment_path(seg_index, ""), suffix, info.rotation)
-        return SegmentEncoder(work.segment_path(seg_index, SEGMENT_SUFFIX), info, encode)
+        return SegmentEncoder(work.segment_path(seg_index, segment_suffix(encode.codec)), info, encode)
 
     try:
         for item in items:

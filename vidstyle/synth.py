@@ -83,7 +83,6 @@ def write_clip(path: Path, frames: list[np.ndarray], fps: int = 24, *, audio_cod
             audio.layout = "stereo"
             if audio_codec == "vorbis":
                 audio.codec_context.options = {"strict": "experimental"}
-                out.options = {"strict": "experimental"}
         for i, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts = i

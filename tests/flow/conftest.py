@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-
-# The public test data sits beside the repository (../shared/data); VIDSTYLE_SHARED_DATA overrides it.
-SHARED_DATA = Path(
-    os.environ.get("VIDSTYLE_SHARED_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "data")
-)
-
-
-@pytest.fixture(
-    params=[
-        "cpu",
-        pytest.param(
-            "cuda",
-            marks=[
-                pytest.mark.cuda,
-                pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
-            ],
-        ),
-    ]
-)
-def device(request) -> torch.device:
-    return torch.device(request.param)
-
 
 @pytest.fixture(params=[torch.float32, torch.float64], ids=["float32", "float64"])
 def dtype(request) -> torch.dtype:
@@ -37,9 +14,9 @@ def dtype(request) -> torch.dtype:
 
 
 @pytest.fixture(scope="session")
-def flow_data() -> Path:
+def flow_data(shared_data: Path) -> Path:
     """``shared/data/flow``; the test skips when the shared data is not here."""
-    path = SHARED_DATA / "flow"
+    path = shared_data / "flow"
     if not path.is_dir():
         pytest.skip(f"shared flow data not found at {path} (set VIDSTYLE_SHARED_DATA)")
     return path

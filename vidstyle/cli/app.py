@@ -27,13 +27,14 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from vidstyle.cli import doctor, image, metrics, run, styles
+    from vidstyle.cli import doctor, image, metrics, run, styles, webcam
 
     app.command("run")(run.run_command)
     app.command("image")(image.image_command)
     app.command("metrics")(metrics.metrics_command)
     app.command("doctor")(doctor.doctor_command)
     app.add_typer(styles.styles_app, name="styles")
+    app.command("webcam")(webcam.webcam_command)
 
 
 def _verbose(argv: list[str]) -> bool:

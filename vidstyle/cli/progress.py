@@ -31,16 +31,18 @@ def frame_progress(description: str, quiet: bool) -> Iterator[ProgressCallback |
         return
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("frames"),
                _FpsColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
-        task = progress.add_task(description, total=None)
-        started = False
+    progress = Progress(*columns, console=Console(stderr=True))
+    task = None
 
-        def update(done: int, total: int | None) -> None:
-            nonlocal started
-            if not started:
-                progress.update(task, total=total, completed=done)
-                progress.reset(task, total=total, completed=done)
-                started = True
-            progress.update(task, completed=done, total=max(total or 0, done) or None)
+    def update(done: int, total: int | None) -> None:
+        nonlocal task
+        if task is None:  # drawn from the first frame on, so early errors print alone
+            progress.start()
+            task = progress.add_task(description, total=total, completed=done)
+        progress.update(task, completed=done, total=max(total or 0, done) or None)
 
+    try:
         yield update
+    finally:
+        if task is not None:
+            progress.stop()

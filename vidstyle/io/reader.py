@@ -57,7 +57,11 @@ class Frame:
 
 
 class FrameSource(Protocol):
+    """``first_time``: seconds, in the source's own clock, of the first frame ``frames`` yielded (None
+    before decoding); the output's audio is cut to the same range."""
+
     info: VideoInfo
+    first_time: float | None
 
     def frames(self) -> Iterator[Frame]: ...
 
@@ -111,6 +115,7 @@ class VideoFileSource:
 
         self.path = Path(path)
         self.window = _Window(start, end, max_frames)
+        self.first_time: float | None = None
         if not self.path.exists():
             raise UserInputError(f"input not found: {self.path}")
         if self.path.is_dir():
@@ -162,6 +167,7 @@ class VideoFileSource:
                         break
                     if first_pts is None:
                         first_pts = pts
+                        self.first_time = seconds
                     yield Frame(frame.to_ndarray(format="rgb24"), pts - first_pts, index)
                     index += 1
                     if window.max_frames and index >= window.max_frames:
@@ -179,6 +185,7 @@ class ImageSequenceSource:
                  end: float | None = None, max_frames: int | None = None) -> None:
         self.sequence = find_sequence(path)
         self.window = _Window(start, end, max_frames)
+        self.first_time: float | None = None
         if fps <= 0:
             raise UserInputError(f"--fps must be positive, got {fps}")
         rate = Fraction(fps).limit_denominator(1001)
@@ -192,6 +199,7 @@ class ImageSequenceSource:
     def frames(self) -> Iterator[Frame]:
         rate = float(self.info.frame_rate)
         lo = int(np.ceil((self.window.start or 0.0) * rate - 1e-6))
+        self.first_time = lo / rate
         paths = self.sequence.paths[lo:]
         index = 0
         for i, p in enumerate(paths):

@@ -30,7 +30,7 @@ VIDEO_CODECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "h264": ("libx264", "yuv420p", (".mp4", ".mov", ".mkv")),
     "hevc": ("libx265", "yuv420p", (".mp4", ".mov", ".mkv")),
     "prores": ("prores_ks", "yuv422p10le", (".mov", ".mkv")),
-    "ffv1": ("ffv1", "yuv444p", (".mkv", ".mov")),
+    "ffv1": ("ffv1", "yuv444p", (".mkv",)),
 }
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 # Audio codecs each container takes as a plain copy; anything else is transcoded.
@@ -41,7 +41,12 @@ AUDIO_COPY_OK: dict[str, frozenset[str]] = {
                        "pcm_s16le", "pcm_s24le", "pcm_f32le"}),
 }
 AUDIO_TRANSCODE_TO = {".mp4": "aac", ".mov": "aac", ".mkv": "libopus"}
-SEGMENT_SUFFIX = ".mov"  # MOV keeps dts (B-frame delay) and any of our codecs; a neutral intermediate
+
+
+def segment_suffix(codec: str) -> str:
+    """Container of the work folder's segments: MOV keeps dts (B-frame delay) exactly; FFV1, which MOV
+    does not take, is intra-only (no reordering), so NUT serves it."""
+    return ".nut" if codec == "ffv1" else ".mov"
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class SegmentEncoder:
 
         tmp = self._atomic.__enter__()
         encoder, pix_fmt, _ = VIDEO_CODECS[self.settings.codec]
-        self._container = av.open(str(tmp), "w", format="mov")
+        self._container = av.open(str(tmp), "w", format=segment_suffix(self.settings.codec)[1:])
         stream = self._container.add_stream(encoder, rate=self.info.frame_rate)
         stream.width, stream.height = padded_size(self.info.width, self.info.height, self.settings.codec)
         stream.pix_fmt = pix_fmt
@@ -109,7 +114,12 @@ class SegmentEncoder:
         cc = stream.codec_context
         cc.colorspace, cc.color_primaries, cc.color_trc = self._space, primaries, trc
         cc.color_range = 1  # limited (TV) range, what players expect from yuv420p
-        if encoder in ("libx264", "libx265"):
+        if encoder == "libx264":
+            # mbtree off: with it, x264's CRF output changed from run to run here (measured: same frames,
+            # different bitstreams when other threads ran), and a resumed render must equal a fresh one.
+            stream.options = {"crf": str(self.settings.crf), "preset": self.settings.preset,
+                              "x264-params": "mbtree=0"}
+        elif encoder == "libx265":
             stream.options = {"crf": str(self.settings.crf), "preset": self.settings.preset}
         elif encoder == "prores_ks":
             stream.options = {"profile": "3"}
@@ -125,8 +135,9 @@ class SegmentEncoder:
             image = np.pad(image, ((0, h - image.shape[0]), (0, w - image.shape[1]), (0, 0)), mode="edge")
         frame = VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
         dst = {1: "ITU709", 5: "ITU601", 6: "ITU601"}.get(self._space)
-        frame = frame.reformat(format=self._stream.pix_fmt, dst_colorspace=dst, dst_color_range="MPEG")
+        frame = frame.reformat(format=self._stream.pix_fmt, dst_colorspace=dst, dst_color_range="MPEG", threads=1)
         frame.pts = pts
+        frame.time_base = self.info.time_base
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 

@@ -1,0 +1,467 @@
+"""vidstyle webcam: mailbox, live loop, recording, key handling, adaptive size and the command.
+
+No camera is needed: files play as cameras, and fake sources stand in for cameras that fail. No test
+asserts a time; slow fake stylizers only make dropping certain.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from vidstyle.errors import ResourceUnavailableError, UserInputError
+from vidstyle.io.camera import (
+    CameraLostError, CameraSource, CapturedFrame, FileCameraSource, FrameGrabber, Mailbox, parse_camera,
+    parse_size,
+)
+from vidstyle.io.reader import Frame, VideoInfo
+from vidstyle.processor import FrameProcessor
+from vidstyle.stylize.base import IdentityStylizer
+from vidstyle.stylize.nets import CIN26_STYLE_NAMES
+from vidstyle.stylize.registry import StyleRequest
+from vidstyle.stylize.styles import CIN26, MAGENTA, Preset
+from vidstyle.synth import synth_frames, write_clip
+from vidstyle.webcam import AdaptiveSize, LiveControls, LiveStats, VideoRecorder, VirtualCamera, run_live
+
+W, H = 96, 64
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[np.ndarray]:
+    return synth_frames(40, W, H)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, frames) -> Path:
+    """40 frames, 96x64, 24 fps, no audio."""
+    return write_clip(tmp_path_factory.mktemp("webcam") / "clip.mp4", frames, fps=24, audio_codec=None)
+
+
+class SlowStylizer:
+    """Inverts the picture after ``delay`` seconds: slower than the source, so frames must drop."""
+
+    name = "slow"
+
+    def __init__(self, delay: float = 0.0, interrupt_at: int | None = None) -> None:
+        self.device = torch.device("cpu")
+        self.delay, self.interrupt_at, self.calls = delay, interrupt_at, 0
+
+    def stylize(self, content: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.interrupt_at is not None and self.calls >= self.interrupt_at:
+            raise KeyboardInterrupt
+        time.sleep(self.delay)
+        return 1.0 - content
+
+
+class FakeTemporal:
+    def __init__(self) -> None:
+        self.resets = 0
+
+    def step(self, content, stylizer):
+        return stylizer.stylize(content)
+
+    def reset(self) -> None:
+        self.resets += 1
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state) -> None:
+        pass
+
+
+class ListSource:
+    """A camera stand-in: ``frames`` delivered every ``period`` seconds, then ``error`` (if any)."""
+
+    def __init__(self, frames, *, period: float = 0.0, error: Exception | None = None) -> None:
+        self.images, self.period, self.error = frames, period, error
+        self.label = "fake camera"
+        self.info = VideoInfo(path=Path("fake"), width=frames[0].shape[1], height=frames[0].shape[0],
+                              time_base=Fraction(1, 24), frame_rate=Fraction(24), frame_count=len(frames))
+
+    def frames(self):
+        for i, image in enumerate(self.images):
+            time.sleep(self.period)
+            yield Frame(image, i, i)
+        if self.error is not None:
+            raise self.error
+
+
+def _processor(stylizer=None, temporal=None) -> FrameProcessor:
+    return FrameProcessor(stylizer or IdentityStylizer(), temporal, max_side=None)
+
+
+def _controls(processor, tmp_path, **kwargs) -> LiveControls:
+    return LiveControls(processor, StyleRequest(style=CIN26_STYLE_NAMES[0]), snapshot_dir=tmp_path, **kwargs)
+
+
+def _decode(path: Path) -> list[av.VideoFrame]:
+    with av.open(str(path)) as container:
+        return list(container.decode(container.streams.video[0]))
+
+
+class TestMailbox:
+    def test_newest_wins_and_counts_dropped(self):
+        box = Mailbox()
+        for i in range(3):
+            box.put(CapturedFrame(np.zeros((2, 2, 3), np.uint8), float(i), i))
+        assert len(box) == 1 and box.peak == 1
+        assert box.dropped == 2 and box.put_count == 3
+        assert box.take(0).number == 2
+        assert box.take(0) is None
+
+    def test_close_then_finished(self):
+        box = Mailbox()
+        box.put(CapturedFrame(np.zeros((2, 2, 3), np.uint8), 0.0, 0))
+        box.close(CameraLostError("gone"))
+        assert not box.finished
+        assert box.take(0).number == 0
+        assert box.finished and isinstance(box.error, CameraLostError)
+
+    def test_discard_counts_the_frame_left(self):
+        box = Mailbox()
+        box.put(CapturedFrame(np.zeros((2, 2, 3), np.uint8), 0.0, 0))
+        assert box.discard() == 1 and box.dropped == 1 and len(box) == 0
+
+    def test_grabber_closes_on_error(self, frames):
+        box = Mailbox()
+        grabber = FrameGrabber(ListSource(frames[:3], error=CameraLostError("unplugged")), box)
+        grabber.start()
+        grabber.join(10)
+        assert box.closed and isinstance(box.error, CameraLostError)
+        assert box.put_count == 3 and box.peak == 1
+
+
+class TestParse:
+    def test_size(self):
+        assert parse_size("640x360") == (640, 360) and parse_size(None) is None
+        with pytest.raises(UserInputError, match="WxH"):
+            parse_size("640")
+
+    def test_camera(self):
+        assert parse_camera("2") == 2 and parse_camera("/dev/video1") == "/dev/video1"
+
+
+class TestCameraSource:
+    def test_missing_device_path(self):
+        with pytest.raises(ResourceUnavailableError, match="no camera at /dev/vidstyle-none"):
+            CameraSource("/dev/vidstyle-none")
+
+    def test_unplugged_mid_stream(self, monkeypatch, frames):
+        class FakeCapture:
+            def __init__(self, *args):
+                self.left = 3
+
+            def isOpened(self):
+                return True
+
+            def set(self, *args):
+                return True
+
+            def get(self, prop):
+                return {cv2.CAP_PROP_FRAME_WIDTH: W, cv2.CAP_PROP_FRAME_HEIGHT: H, cv2.CAP_PROP_FPS: 30}.get(prop, 0)
+
+            def read(self):
+                self.left -= 1
+                return (True, frames[0][..., ::-1].copy()) if self.left >= 0 else (False, None)
+
+            def release(self):
+                pass
+
+        monkeypatch.setattr(cv2, "VideoCapture", FakeCapture)
+        source = CameraSource(0)
+        got = []
+        with pytest.raises(CameraLostError, match="stopped delivering frames after 3 frames"):
+            for frame in source.frames():
+                got.append(frame)
+        assert len(got) == 3 and np.array_equal(got[0].image, frames[0])
+
+    def test_file_as_camera_resizes(self, clip):
+        source = FileCameraSource(clip, size=(48, 32), realtime=False)
+        images = [f.image for f in source.frames()]
+        assert len(images) == 40 and images[0].shape == (32, 48, 3)
+
+
+class TestLiveLoop:
+    def test_slow_stylizer_drops_never_queues(self, frames):
+        box = Mailbox()
+        processor = _processor(SlowStylizer(delay=0.05))
+        result = run_live(ListSource(frames, period=0.005), processor, _controls(processor, Path(".")), mailbox=box)
+        s = result.summary
+        assert result.ended_by == "source_end"
+        assert box.peak == 1
+        assert s["frames_dropped"] > 0
+        assert s["frames_captured"] == 40 == s["frames_shown"] + s["frames_dropped"]
+
+    def test_max_frames_counts_shown_and_recorded(self, clip, tmp_path):
+        out = tmp_path / "rec.mp4"
+        processor = _processor()
+        with VideoRecorder(out, (W, H), rate=24) as recorder:
+            result = run_live(FileCameraSource(clip, realtime=False), processor, _controls(processor, tmp_path),
+                              sinks=[recorder], max_frames=7)
+        assert result.ended_by == "max_frames"
+        assert result.summary["frames_shown"] == 7 == recorder.frames
+        decoded = _decode(out)
+        assert len(decoded) == 7 and (decoded[0].width, decoded[0].height) == (W, H)
+        pts = [f.pts for f in decoded]
+        assert pts == sorted(pts) and len(set(pts)) == 7
+
+    def test_recording_is_the_stylized_frames(self, clip, tmp_path):
+        out = tmp_path / "rec.mp4"
+        processor = _processor(SlowStylizer())
+        with VideoRecorder(out, (W, H), rate=24) as recorder:
+            run_live(FileCameraSource(clip, realtime=False), processor, _controls(processor, tmp_path),
+                     sinks=[recorder], max_frames=1)
+        first = _decode(out)[0].to_ndarray(format="rgb24").astype(float)
+        inverted = 255.0 - synth_frames(1, W, H)[0]
+        assert np.abs(first - inverted).mean() < 12  # H.264 at crf 20
+
+    def test_source_ends_cleanly(self, clip, tmp_path):
+        out = tmp_path / "rec.mp4"
+        processor = _processor()
+        with VideoRecorder(out, (W, H)) as recorder:
+            result = run_live(FileCameraSource(clip), processor, _controls(processor, tmp_path), sinks=[recorder])
+        assert result.ended_by == "source_end" and result.error is None
+        assert len(_decode(out)) == result.summary["frames_shown"] > 0
+        assert not list(tmp_path.glob(".*partial*"))
+
+    def test_camera_lost_mid_stream_finalises_recording(self, frames, tmp_path):
+        out = tmp_path / "rec.mp4"
+        processor = _processor()
+        source = ListSource(frames[:5], period=0.01, error=CameraLostError("the camera stopped (unplugged?)"))
+        with VideoRecorder(out, (W, H)) as recorder:
+            result = run_live(source, processor, _controls(processor, tmp_path), sinks=[recorder])
+        assert result.ended_by == "source_failed" and isinstance(result.error, CameraLostError)
+        assert len(_decode(out)) == result.summary["frames_shown"] > 0
+
+    def test_ctrl_c_finalises_recording(self, clip, tmp_path):
+        out = tmp_path / "rec.mp4"
+        processor = _processor(SlowStylizer(interrupt_at=4))
+        with VideoRecorder(out, (W, H)) as recorder:
+            result = run_live(FileCameraSource(clip, realtime=False), processor, _controls(processor, tmp_path),
+                              sinks=[recorder])
+        assert result.ended_by == "interrupted"
+        assert len(_decode(out)) == result.summary["frames_shown"] == 3
+
+    def test_no_frames_leaves_no_file(self, tmp_path):
+        out = tmp_path / "rec.mp4"
+        with VideoRecorder(out, (W, H)):
+            pass
+        assert not out.exists() and not list(tmp_path.iterdir())
+
+    def test_quit_key_from_display(self, clip, tmp_path):
+        class QuitAfterTwo:
+            def __init__(self):
+                self.shown = 0
+
+            def show(self, image, lines):
+                self.shown += 1
+                return ord("q") if self.shown == 2 else -1
+
+            def poll(self):
+                return -1
+
+        processor = _processor()
+        result = run_live(FileCameraSource(clip, realtime=False), processor, _controls(processor, tmp_path),
+                          display=QuitAfterTwo())
+        assert result.ended_by == "quit" and result.summary["frames_shown"] == 2
+
+    def test_bad_max_frames(self, frames):
+        processor = _processor()
+        with pytest.raises(UserInputError, match="--max-frames"):
+            run_live(ListSource(frames), processor, _controls(processor, Path(".")), max_frames=0)
+
+
+class TestLiveStats:
+    def test_summary_keys_and_values(self):
+        stats = LiveStats()
+        for i in range(5):
+            stats.record(captured_at=i * 0.1, shown_at=i * 0.1 + 0.05)
+        s = stats.summary(captured=8, dropped=3)
+        assert list(s) == ["frames_captured", "frames_shown", "frames_dropped", "fps", "latency_ms_median",
+                           "latency_ms_p95"]
+        assert s["frames_shown"] == 5 and s["fps"] == pytest.approx(10.0)
+        assert s["latency_ms_median"] == pytest.approx(50.0)
+
+
+class TestAdaptiveSize:
+    def test_slow_frames_shrink(self):
+        adapt = AdaptiveSize(640, target_fps=10, window=4)
+        changes = [adapt.observe(0.4) for _ in range(5)]  # the first is warm-up, then a window of 4
+        assert changes[:4] == [None] * 4 and changes[4] is not None and changes[4] < 640
+        assert changes[4] % 16 == 0 and changes[4] >= adapt.min_side
+
+    def test_fast_frames_grow_up_to_max(self):
+        adapt = AdaptiveSize(160, target_fps=10, max_side=320, window=2)
+        sides = [s for _ in range(40) if (s := adapt.observe(0.001)) is not None]
+        assert sides == sorted(sides) and sides[-1] == 320
+        assert all(b <= a * 1.25 + 16 for a, b in zip([160] + sides, sides))
+
+    def test_on_target_keeps_size(self):
+        adapt = AdaptiveSize(320, target_fps=10, window=3)
+        assert all(adapt.observe(0.09) is None for _ in range(20)) and adapt.changes == 0
+
+    def test_never_below_min(self):
+        adapt = AdaptiveSize(320, target_fps=30, min_side=128, window=2)
+        for _ in range(40):
+            adapt.observe(5.0)
+        assert adapt.side == 128
+
+    def test_bad_target(self):
+        with pytest.raises(UserInputError, match="--target-fps"):
+            AdaptiveSize(320, target_fps=0)
+
+
+class TestKeys:
+    PRESETS = {
+        "paint_a": Preset("paint_a", MAGENTA, vector=(0.0,) * 100),
+        "cin_a": Preset("cin_a", CIN26, cin_index=0),
+        "paint_b": Preset("paint_b", MAGENTA, vector=(0.0,) * 100),
+        "cin_b": Preset("cin_b", CIN26, cin_index=1),
+        "cin_c": Preset("cin_c", CIN26, cin_index=2),
+    }
+
+    def _controls(self, tmp_path, style="cin_a", temporal=True, **kwargs):
+        built = []
+
+        def build(request, device):
+            built.append(request.style)
+            return IdentityStylizer(device)
+
+        processor = FrameProcessor(SlowStylizer(), FakeTemporal() if temporal else None, max_side=None)
+        controls = LiveControls(processor, StyleRequest(style=style, **kwargs), snapshot_dir=tmp_path,
+                                build=build, presets=self.PRESETS)
+        return controls, processor, built
+
+    def test_next_previous_within_family(self, tmp_path):
+        controls, processor, built = self._controls(tmp_path)
+        assert controls.handle_key("n") == "style cin_b"
+        assert controls.handle_key(ord("n")) == "style cin_c"
+        assert controls.handle_key("n") == "style cin_a"  # wraps
+        assert controls.handle_key("p") == "style cin_c"
+        assert built == ["cin_b", "cin_c", "cin_a", "cin_c"]
+        assert controls.style_label == "cin_c" and isinstance(processor.stylizer, IdentityStylizer)
+        assert processor.temporal.resets == 4
+
+    def test_image_style_cycles_paintings(self, tmp_path):
+        image = tmp_path / "style.png"
+        cv2.imwrite(str(image), np.zeros((8, 8, 3), np.uint8))
+        controls, _, _ = self._controls(tmp_path, style=str(image))
+        assert controls.handle_key("n") == "style paint_a"
+        assert controls.handle_key("n") == "style paint_b"
+
+    def test_blend_cycles_its_family(self, tmp_path):
+        controls, _, _ = self._controls(tmp_path, style="cin_b:0.5,cin_c:0.5")
+        assert controls.handle_key("p") == "style cin_c"
+
+    def test_failed_switch_keeps_style(self, tmp_path):
+        controls, processor, _ = self._controls(tmp_path)
+
+        def broken(request, device):
+            raise UserInputError("no weights")
+
+        controls._build = broken
+        before = processor.stylizer
+        assert controls.handle_key("n").startswith("cannot switch to cin_b")
+        assert processor.stylizer is before and controls.style_label == "cin_a"
+
+    def test_model_has_no_presets(self, tmp_path):
+        controls, _, _ = self._controls(tmp_path, model=Path("candy.pth"))
+        assert "no presets" in controls.handle_key("n")
+
+    def test_temporal_toggle(self, tmp_path):
+        controls, processor, _ = self._controls(tmp_path)
+        assert controls.handle_key("t") == "temporal off" and not processor.temporal_enabled
+        assert controls.handle_key("t") == "temporal on" and processor.temporal_enabled
+        assert processor.temporal.resets == 1  # re-enabled: the old previous frame is forgotten
+        controls, processor, _ = self._controls(tmp_path, temporal=False)
+        assert "--no-temporal" in controls.handle_key("t")
+
+    def test_strength_clamped(self, tmp_path):
+        controls, processor, _ = self._controls(tmp_path)
+        assert controls.handle_key("+") == "strength 1.0"
+        for _ in range(3):
+            controls.handle_key("-")
+        assert processor.strength == pytest.approx(0.7)
+        for _ in range(20):
+            controls.handle_key("_")
+        assert processor.strength == 0.0
+        controls.handle_key("=")
+        assert processor.strength == pytest.approx(0.1)
+
+    def test_snapshot_png(self, tmp_path):
+        controls, _, _ = self._controls(tmp_path)
+        assert controls.handle_key("s") == "snapshot: no frame shown yet"
+        frame = synth_frames(1, W, H)[0]
+        controls.last_frame = frame
+        message = controls.handle_key("s")
+        path = controls.snapshots[0]
+        assert message == f"snapshot {path}" and path.suffix == ".png"
+        assert np.array_equal(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB), frame)
+        assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+    def test_quit_and_unknown(self, tmp_path):
+        controls, _, _ = self._controls(tmp_path)
+        assert controls.handle_key(-1) is None and controls.handle_key("x") is None and not controls.quit
+        assert controls.handle_key(27) == "quit" and controls.quit
+
+
+class TestVirtualCamera:
+    def test_missing_package(self, monkeypatch):
+        monkeypatch.setitem(__import__("sys").modules, "pyvirtualcam", None)
+        with pytest.raises(ResourceUnavailableError, match=r"pip install 'vidstyle\[virtualcam\]'"):
+            VirtualCamera((W, H), 24)
+
+
+class TestCommand:
+    def _main(self, argv):
+        from vidstyle.cli.app import main
+
+        return main(argv)
+
+    def test_json_from_source(self, clip, tmp_path, capsys):
+        out = tmp_path / "rec.mp4"
+        self._main(["webcam", "--source", str(clip), "--no-window", "--max-frames", "10", "--json", "--style",
+                    CIN26_STYLE_NAMES[3], "--output", str(out), "--quiet"])
+        summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert set(summary) == {"frames_captured", "frames_shown", "frames_dropped", "fps", "latency_ms_median",
+                                "latency_ms_p95"}
+        assert 0 < summary["frames_shown"] <= 10
+        assert summary["frames_captured"] == summary["frames_shown"] + summary["frames_dropped"]
+        assert len(_decode(out)) == summary["frames_shown"]
+
+    def test_no_camera_is_one_line_exit_2(self, capsys):
+        with pytest.raises(SystemExit) as exc:
+            self._main(["webcam", "--style", CIN26_STYLE_NAMES[0], "--camera", "/dev/vidstyle-none",
+                        "--no-window"])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == ["vidstyle: error: no camera at /dev/vidstyle-none: no such device (use --camera N or "
+                       "--source FILE)"]
+
+    def test_no_window_hint(self, clip, monkeypatch, capsys):
+        monkeypatch.setattr("vidstyle.webcam.window_unavailable_reason", lambda: "no display ($DISPLAY is not set)")
+        with pytest.raises(SystemExit) as exc:
+            self._main(["webcam", "--style", CIN26_STYLE_NAMES[0], "--source", str(clip)])
+        assert exc.value.code == 2
+        assert "use --no-window" in capsys.readouterr().err
+
+    @pytest.mark.parametrize("extra, message", [
+        (["--camera", "1"], "either --camera or --source"),
+        (["--size", "big"], "--size must be WxH"),
+        (["--output", "out.avi"], "use .mp4, .mov or .mkv"),
+    ])
+    def test_bad_usage(self, clip, capsys, extra, message):
+        with pytest.raises(SystemExit) as exc:
+            self._main(["webcam", "--style", CIN26_STYLE_NAMES[0], "--source", str(clip), "--no-window", *extra])
+        assert exc.value.code == 2
+        assert message in capsys.readouterr().err

@@ -39,14 +39,15 @@ from vidstyle.stylize.registry import StyleRequest
 log = logging.getLogger("vidstyle")
 
 MIN_SIDE = 96  # smallest processing size (long side) the adaptation goes down to
+WINDOW_TITLE = "vidstyle webcam"
 
 
 def live_cpu_threads() -> int:
     """Torch threads for the live loop on a CPU: all cores but one, which is left to capture (decoding)
     and encoding. Measured on 2 busy cores (benchmarks/webcam.py): CIN-26 + temporal filter at 320 px
-    took ~100 ms a frame with 1 thread and ~600 ms with 2, which wait on each other at every layer."""
+    took a median ~100 ms a frame with 1 thread and ~600 ms with 2 (load average 6), the two threads
+    waiting for each other at every layer whenever another process holds a core."""
     return max(1, (os.cpu_count() or 1) - 1)
-WINDOW_TITLE = "vidstyle webcam"
 
 
 # --------------------------------------------------------------------------------------------- stats
@@ -60,6 +61,7 @@ class LiveStats:
         self.first_shown: float | None = None
         self.last_shown: float | None = None
         self._recent: deque[float] = deque(maxlen=recent)
+        self._recent_latency: deque[float] = deque(maxlen=recent)
 
     def record(self, captured_at: float, shown_at: float) -> None:
         self.shown += 1
@@ -67,6 +69,7 @@ class LiveStats:
         self.first_shown = shown_at if self.first_shown is None else self.first_shown
         self.last_shown = shown_at
         self._recent.append(shown_at)
+        self._recent_latency.append(self.latencies_ms[-1])
 
     @property
     def fps(self) -> float:
@@ -81,6 +84,11 @@ class LiveStats:
         if len(self._recent) < 2 or self._recent[-1] == self._recent[0]:
             return 0.0
         return (len(self._recent) - 1) / (self._recent[-1] - self._recent[0])
+
+    @property
+    def recent_latency_ms(self) -> float:
+        """Median latency of the last few frames (the overlay)."""
+        return float(np.median(self._recent_latency)) if self._recent_latency else 0.0
 
     def latency_ms(self, q: float) -> float:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else 0.0
@@ -411,7 +419,8 @@ class VirtualCamera:
         try:
             import pyvirtualcam
         except ImportError:
-            raise ResourceUnavailableError("--virtual-cam needs pyvirtualcam: pip install 'vidstyle[virtualcam]'") from None
+            raise ResourceUnavailableError(
+                "--virtual-cam needs pyvirtualcam: pip install 'vidstyle[virtualcam]'") from None
         try:
             self._camera = pyvirtualcam.Camera(width=size[0], height=size[1], fps=fps,
                                                fmt=pyvirtualcam.PixelFormat.RGB)
@@ -473,7 +482,8 @@ def run_live(source, processor: FrameProcessor, controls: LiveControls, *, displ
                 if mailbox.finished:
                     ended_by = "source_failed" if mailbox.error is not None else "source_end"
                     break
-                controls.handle_key(display.poll())
+                if (message := controls.handle_key(display.poll())) is not None:
+                    log.info("%s", message)
                 if controls.quit:
                     ended_by = "quit"
                     break
@@ -482,7 +492,7 @@ def run_live(source, processor: FrameProcessor, controls: LiveControls, *, displ
             out = processor.process(item.image)
             for sink in sinks:
                 sink.write(out, item.captured_at)
-            lines = (f"{stats.recent_fps:4.1f} fps  {stats.latency_ms(50) if stats.shown else 0:4.0f} ms  "
+            lines = (f"{stats.recent_fps:4.1f} fps  {stats.recent_latency_ms:4.0f} ms  "
                      f"{processor.max_side}px", f"{controls.style_label}  temporal "
                      f"{'on' if processor.temporal_enabled else 'off'}  strength {processor.strength:.1f}",
                      controls.message)
@@ -509,7 +519,8 @@ def run_live(source, processor: FrameProcessor, controls: LiveControls, *, displ
     error = mailbox.error if ended_by == "source_failed" else None
     if error is not None and not isinstance(error, VidstyleError):
         raise error
-    return LiveResult(stats.summary(mailbox.put_count, mailbox.dropped), ended_by, error,
+    captured = mailbox.put_count  # every frame captured and not shown was dropped (replaced, or left at the end)
+    return LiveResult(stats.summary(captured, captured - stats.shown), ended_by, error,
                       processor.max_side, adaptive.changes if adaptive else 0, list(controls.snapshots))
 
 

@@ -415,6 +415,16 @@ class TestKeys:
         assert controls.handle_key(27) == "quit" and controls.quit
 
 
+class TestWindow:
+    def test_no_display_gives_a_reason(self, monkeypatch):
+        from vidstyle.webcam import window_unavailable_reason
+
+        monkeypatch.delenv("DISPLAY", raising=False)
+        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+        monkeypatch.setattr("sys.platform", "linux")
+        assert window_unavailable_reason() is not None
+
+
 class TestVirtualCamera:
     def test_missing_package(self, monkeypatch):
         monkeypatch.setitem(__import__("sys").modules, "pyvirtualcam", None)

@@ -204,7 +204,7 @@ class OptimizeStylizer:
         content_weight = s.content_weight / max(float(target.square().mean()), 1e-12)
         use_temporal = warped_prev is not None and temporal_weight > 0
 
-        x = start.to(torch.float32).clone().requires_grad_(True)
+        x = start.to(torch.float32).clone(memory_format=torch.contiguous_format).requires_grad_(True)
 
         def objective() -> torch.Tensor:
             feats = vgg(x, layers)

@@ -107,10 +107,11 @@ class AdaptiveSize:
 
     Feed :meth:`observe` the seconds each frame took; after ``window`` frames (or ``max_wait`` seconds
     of them) it compares their median with the budget 1/target_fps and returns a new side, or None to
-    keep the current one: it shrinks when frames take longer than the budget and grows when they take
-    less than 1/1.4 of it. Cost grows with the pixel count, so the side scales by sqrt(budget / time),
-    with 5 % headroom, growth capped at 25 % a step, rounded to ``step`` and held in
-    [``min_side``, ``max_side``]. The first frame after a change (warm-up) is not measured.
+    keep the current one: it shrinks when frames take more than 1/1.1 of the budget and grows when they
+    take less than 1/1.6 of it (the median hides slow frames, so it aims below the budget). Cost grows
+    with the pixel count, so the side scales by 0.9 sqrt(budget / time), which lands inside that band;
+    growth is capped at 25 % a step, rounded to ``step`` and held in [``min_side``, ``max_side``]. The
+    first frame after a change (warm-up) is not measured.
     """
 
     def __init__(self, side: int, *, target_fps: float, min_side: int = MIN_SIDE, max_side: int | None = None,
@@ -136,9 +137,9 @@ class AdaptiveSize:
         measured = float(np.median(self._samples))
         self._samples.clear()
         ratio = (1.0 / self.target_fps) / max(measured, 1e-6)
-        if 1.0 <= ratio <= 1.4:  # on target with some room: keep the size (and the temporal history)
+        if 1.1 <= ratio <= 1.6:  # on target with some room: keep the size (and the temporal history)
             return None
-        proposed = self.side * min(np.sqrt(ratio) * 0.95, 1.25)
+        proposed = self.side * min(np.sqrt(ratio) * 0.9, 1.25)
         new = int(min(max(round(proposed / self.step) * self.step, self.min_side), self.max_side))
         if new == self.side:
             return None

@@ -308,7 +308,7 @@ class TestAdaptiveSize:
 
     def test_on_target_keeps_size(self):
         adapt = AdaptiveSize(320, target_fps=10, window=3)
-        assert all(adapt.observe(0.09) is None for _ in range(20)) and adapt.changes == 0
+        assert all(adapt.observe(0.075) is None for _ in range(20)) and adapt.changes == 0
 
     def test_never_below_min(self):
         adapt = AdaptiveSize(320, target_fps=30, min_side=128, window=2)

@@ -1,0 +1,143 @@
+"""Named styles, the --style grammar, style vectors, and what a painting does to a frame."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+
+from vidstyle.cli import styles as styles_cli
+from vidstyle.errors import ResourceUnavailableError, StyleNotFoundError, UserInputError
+from vidstyle.stylize.feedforward import MagentaStylizer, StyleVectorComputer, preserve_colour
+from vidstyle.stylize.styles import CIN26, MAGENTA, all_presets, resolve_style
+from vidstyle.synth import synth_frames
+
+REQUIRED = ("starry_night", "the_wave", "the_scream", "composition_vii", "udnie")
+
+
+def _no_image(_image):
+    raise AssertionError("a preset must not need its painting")
+
+
+@pytest.fixture(scope="module")
+def vectors():
+    return StyleVectorComputer("cpu")
+
+
+class TestPresets:
+    def test_required_presets_load_without_images(self):
+        presets = all_presets()
+        for name in REQUIRED:
+            choice = resolve_style(name, _no_image)
+            assert choice.family == MAGENTA and choice.magenta_vector.shape == (1, 100)
+            assert presets[name].licence.startswith("public domain")
+
+    def test_blend_interpolates_vectors(self):
+        a = resolve_style("starry_night", _no_image).magenta_vector
+        b = resolve_style("the_wave", _no_image).magenta_vector
+        blend = resolve_style("starry_night:0.7,the_wave:0.3", _no_image).magenta_vector
+        assert torch.allclose(blend, 0.7 * a + 0.3 * b, atol=1e-6)
+
+    def test_cin_blend_weights_sum_to_one(self):
+        choice = resolve_style("blue_yellow_swirls:3,red_ember_strokes:1", _no_image)
+        assert choice.family == CIN26 and choice.cin_weights.sum() == pytest.approx(1.0)
+        assert choice.cin_weights[19] == pytest.approx(0.75)
+
+    def test_mixing_families_is_refused(self):
+        with pytest.raises(UserInputError, match="different families"):
+            resolve_style("starry_night,blue_yellow_swirls", _no_image)
+
+    def test_unknown_name_suggests(self):
+        with pytest.raises(StyleNotFoundError, match="did you mean the_scream"):
+            resolve_style("the_screem", _no_image)
+
+    def test_bad_grammar(self):
+        with pytest.raises(UserInputError, match="bad weight"):
+            resolve_style("starry_night:lots", _no_image)
+
+
+class TestStyleVector:
+    def test_stable(self, vectors):
+        image = synth_frames(1, 300, 200, seed=5)[0]
+        assert torch.equal(vectors(image), vectors(image))
+
+    def test_matches_stored_preset(self, vectors, shared_path):
+        painting = shared_path("styles/starry_night.jpg")
+        from vidstyle.io.reader import read_image
+
+        stored = resolve_style("starry_night", _no_image).magenta_vector
+        assert torch.allclose(vectors(read_image(painting)), stored, atol=1e-4)
+
+
+class TestFeedForwardLooks:
+    def test_painting_lowers_gram_distance(self, shared_path):
+        """Output is much closer to the painting's Gram statistics than the input frame is."""
+        from vidstyle.io.reader import open_source, read_image
+        from vidstyle.metrics import STYLE_WIDTH, _fit_width, _tensor
+        from vidstyle.stylize.losses import style_distance
+        from vidstyle.stylize.vgg import load_vgg19
+
+        painting = read_image(shared_path("styles/starry_night.jpg"))
+        frame = next(open_source(shared_path("videos/cutBunny.mp4"), start=6.0, max_frames=1).frames()).image
+        stylizer = MagentaStylizer(resolve_style("starry_night", _no_image).magenta_vector)
+        content = _tensor(_fit_width(frame, 320))
+        with torch.no_grad():
+            out = stylizer.stylize(content)
+        vgg = load_vgg19("cpu")
+        style_t = _tensor(_fit_width(painting, STYLE_WIDTH))
+        before = style_distance(_tensor(_fit_width(frame, STYLE_WIDTH)), style_t, vgg)
+        after = style_distance(_tensor(_fit_width((out[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8),
+                                                  STYLE_WIDTH)), style_t, vgg)
+        assert after < 0.5 * before
+
+    def test_preserve_colour_keeps_chroma(self):
+        content = torch.rand(1, 3, 16, 16)
+        stylized = torch.rand(1, 3, 16, 16)
+        import kornia
+
+        out = preserve_colour(stylized, content)
+        ycc_out, ycc_in = kornia.color.rgb_to_ycbcr(out), kornia.color.rgb_to_ycbcr(content)
+        ycc_st = kornia.color.rgb_to_ycbcr(stylized)
+        inside = (out > 0.01) & (out < 0.99)
+        assert inside.all(dim=1).float().mean() > 0.5
+        mask = inside.all(dim=1, keepdim=True)
+        assert torch.allclose(ycc_out[:, :1][mask], ycc_st[:, :1][mask], atol=1e-4)
+        assert torch.allclose(ycc_out[:, 1:][mask.expand(-1, 2, -1, -1)], ycc_in[:, 1:][mask.expand(-1, 2, -1, -1)],
+                              atol=1e-4)
+
+
+class TestFetch:
+    @pytest.fixture
+    def server(self, tmp_path):
+        (tmp_path / "www").mkdir()
+        handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "www"))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        yield tmp_path / "www", f"http://127.0.0.1:{httpd.server_address[1]}"
+        httpd.shutdown()
+
+    def test_download_checked_by_sha256(self, server, tmp_path, monkeypatch):
+        www, base = server
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        payload = b"pretend this is The Starry Night"
+        (www / "good.jpg").write_bytes(payload)
+        (www / "bad.jpg").write_bytes(b"something else")
+        presets = all_presets()
+        fake = presets["starry_night"].__class__(**{**presets["starry_night"].__dict__,
+                                                    "sha256": hashlib.sha256(payload).hexdigest(),
+                                                    "source_url": f"{base}/good.jpg"})
+        monkeypatch.setattr(styles_cli, "all_presets", lambda: {**presets, "starry_night": fake})
+        with pytest.raises(ResourceUnavailableError, match="does not match its sha256"):
+            styles_cli.fetch_painting("starry_night", url=f"{base}/bad.jpg")
+        assert not (tmp_path / "cache" / "vidstyle" / "paintings" / "starry_night.jpg").exists()
+        with pytest.raises(ResourceUnavailableError, match="cannot download"):
+            styles_cli.fetch_painting("starry_night", url=f"{base}/missing.jpg")
+        path = styles_cli.fetch_painting("starry_night")
+        assert path.read_bytes() == payload
+        assert styles_cli.fetch_painting("starry_night") == path  # cached: no second download

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from dataclasses import dataclass
@@ -33,14 +32,14 @@ import cv2
 import numpy as np
 import torch
 
+from benchmarks.common import REPO, SHARED_DATA, cpu_name
+from benchmarks.common import RESULTS as RESULTS_DIR
 from vidstyle.flow.base import FlowEstimator
 from vidstyle.flow.flo import read_flo
 from vidstyle.flow.occlusion import consistency_mask
 from vidstyle.flow.opencv import DisFlow, FarnebackFlow
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("VIDSTYLE_SHARED_DATA", REPO / ".." / "shared" / "data"))
-RESULTS = REPO / "benchmarks" / "results" / "flow.json"
+RESULTS = RESULTS_DIR / "flow.json"
 TIMING_SIZE = (640, 360)  # (width, height)
 INVALID_FLOW = 1e9  # Middlebury/Sintel mark unknown flow with magnitudes at least this large
 
@@ -185,16 +184,6 @@ def evaluate(estimator: FlowEstimator, pairs: list[Pair]) -> dict:
     }
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed calls per pair (fastest taken)")
@@ -216,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
         (p.occluded & p.valid).float().mean().item() for p in pairs if p.occluded is not None
     )
     report = {
-        "device": f"CPU {cpu_name()} ({os.cpu_count()} logical cores)",
+        "device": f"CPU {cpu_name()}",
         "torch": torch.__version__,
         "opencv": cv2.__version__,
         "opencv_threads": cv2.getNumThreads(),

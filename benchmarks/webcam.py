@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +31,8 @@ from pathlib import Path
 import cv2
 import torch
 
+from benchmarks.common import SHARED_DATA, cpu_name
+from benchmarks.common import RESULTS as RESULTS_DIR
 from vidstyle.device import describe
 from vidstyle.io.camera import FileCameraSource
 from vidstyle.job import ProcessorSettings, build_processor
@@ -40,21 +41,9 @@ from vidstyle.stylize.registry import StyleRequest
 from vidstyle.synth import synth_frames, write_clip
 from vidstyle.webcam import AdaptiveSize, LiveControls, live_cpu_threads, run_live
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("VIDSTYLE_SHARED_DATA", REPO / ".." / "shared" / "data"))
-RESULTS = REPO / "benchmarks" / "results" / "webcam.json"
+RESULTS = RESULTS_DIR / "webcam.json"
 SIZES = ((320, 240), (640, 360))  # (width, height)
 GOAL_FPS = 15.0  # at 320x240 with the temporal filter on
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def source_clip(tmp: Path) -> Path:
@@ -106,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"  {row['size']} temporal={temporal} target={target:g}: {row['fps']:.1f} fps",
                           flush=True)
     print()
-    print(f"CPU: {cpu_name()} ({os.cpu_count()} logical cores), torch {torch.__version__}, style {args.style}")
+    print(f"CPU: {cpu_name()}, torch {torch.__version__}, style {args.style}")
     print()
     print("| capture | temporal | processing size | side at end | fps | latency median ms | latency p95 ms "
           "| dropped / captured | CPU ms/frame | load |")
@@ -122,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
           f"({'met' if goal['fps'] >= GOAL_FPS else 'not met'})")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "device": f"CPU {cpu_name()} ({os.cpu_count()} logical cores)", "torch_device": describe(torch.device("cpu")),
+        "device": f"CPU {cpu_name()}", "torch_device": describe(torch.device("cpu")),
         "torch": torch.__version__, "opencv": cv2.__version__, "torch_threads": torch.get_num_threads(),
         "style": args.style, "source": clip.name if clip.parent != Path(tmp) else "synth 640x360 24 fps",
         "seconds_per_row": args.seconds, "goal_fps_320x240_temporal": GOAL_FPS, "rows": rows,

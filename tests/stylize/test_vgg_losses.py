@@ -15,6 +15,7 @@ from vidstyle.stylize.losses import (
     content_distance,
     content_loss,
     gram_matrix,
+    range_penalty,
     style_distance,
     style_loss,
     temporal_loss,
@@ -201,6 +202,19 @@ class TestTotalVariation:
     def test_gradcheck(self):
         image = torch.rand(1, 3, 4, 5, dtype=torch.float64, requires_grad=True)
         assert torch.autograd.gradcheck(total_variation, (image,))
+
+
+class TestRangePenalty:
+    def test_zero_inside_the_unit_range(self, device, dtype):
+        assert float(range_penalty(torch.rand(1, 3, 8, 8, device=device, dtype=dtype))) == 0.0
+
+    def test_squares_the_overshoot(self, device, dtype):
+        image = torch.tensor([-0.5, 0.5, 1.5, 1.0], device=device, dtype=dtype).view(1, 1, 2, 2)
+        assert float(range_penalty(image)) == pytest.approx((0.25 + 0.25) / 4)
+
+    def test_gradcheck(self):
+        image = (torch.rand(1, 3, 3, 3, dtype=torch.float64) * 2 - 0.5).requires_grad_(True)
+        assert torch.autograd.gradcheck(range_penalty, (image,))
 
 
 class TestTemporalLoss:

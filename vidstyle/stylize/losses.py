@@ -71,6 +71,11 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
     return dy.square().mean() + dx.square().mean()
 
 
+def range_penalty(image: torch.Tensor) -> torch.Tensor:
+    """mean(relu(image − 1)² + relu(−image)²): 0 inside 0..1, smooth outside (a soft box for L-BFGS)."""
+    return ((image - 1).clamp(min=0).square() + (-image).clamp(min=0).square()).mean()
+
+
 def temporal_loss(image: torch.Tensor, warped_prev: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Ruder et al. 2016, eq. 3: mean over B·3·H·W of mask · (image − warped_prev)².
 

@@ -23,6 +23,7 @@ from vidstyle.stylize.losses import (
     STYLE_LAYERS,
     content_loss,
     gram_matrix,
+    range_penalty,
     style_loss,
     temporal_loss,
     total_variation,
@@ -30,6 +31,8 @@ from vidstyle.stylize.losses import (
 from vidstyle.stylize.vgg import LAYER_NAMES, POOLINGS, load_vgg19
 
 OPTIMIZERS = ("lbfgs", "adam")
+# Weight of range_penalty: enough to hold the image within about 0.02 of 0..1 without a projection step.
+RANGE_WEIGHT = 1e3
 INITS = ("content", "random")
 
 
@@ -40,15 +43,21 @@ class OptimizeSettings:
     The style term of a layer is ‖G − A‖² / ‖A‖² (A the style Gram), the content term
     mean((F − P)²) / mean(P²) (P the content features), so ``style_weight / content_weight`` sets the
     balance whatever the activation scale of each layer.
+
+    Defaults were chosen by eye on Big Buck Bunny with The Starry Night at 256 px (long side) on a CPU:
+    100 L-BFGS steps per scale give a finished painting (50 is already close, 300 adds little); style 2
+    paints over most of the picture while the subject stays readable (1 keeps more photo, 10 loses it);
+    tv 10 damps the single-pixel colour noise. A temporal weight of 30 brings the warping error of the
+    next frames about 60x below independent solves (0.013 -> 0.0002); 100 nearly freezes trusted pixels.
     """
 
-    iterations: int = 200  # optimiser steps at full size; each coarser scale runs the same count
+    iterations: int = 100  # optimiser steps at full size; each coarser scale runs the same count
     optimizer: str = "lbfgs"  # "lbfgs" (Gatys) or "adam"
     learning_rate: float = 0.02  # Adam only, in 0..1 pixel units
     content_weight: float = 1.0
-    style_weight: float = 1.0
-    tv_weight: float = 0.0  # on total_variation of the 0..1 image
-    temporal_weight: float = 1.0  # Ruder's term, used only when a warped previous frame is given
+    style_weight: float = 2.0
+    tv_weight: float = 10.0  # on total_variation of the 0..1 image
+    temporal_weight: float = 30.0  # Ruder's term, used only when a warped previous frame is given
     style_layers: tuple[str, ...] = STYLE_LAYERS
     content_layer: str = CONTENT_LAYER
     style_scale: float = 1.0  # style image long side / content long side, at every scale
@@ -89,6 +98,7 @@ class LossRecord(NamedTuple):
     style: float
     tv: float
     temporal: float
+    range: float  # RANGE_WEIGHT * range_penalty; part of total
 
 
 class OptimizeResult(NamedTuple):
@@ -163,7 +173,8 @@ class OptimizeStylizer:
         history: list[LossRecord] = []
         image = init
         for level, scale in enumerate(scales, start=first):
-            size = (max(16, round(width * scale)), max(16, round(height * scale)))  # (w, h)
+            # (w, h); coarse sizes keep 16 px, the least that reaches relu5_1.
+            size = (width, height) if scale == 1.0 else (max(16, round(width * scale)), max(16, round(height * scale)))
             level_content = resize(content, size)
             if image is None:
                 start = level_content if s.init == "content" else self._noise(level_content)
@@ -212,16 +223,18 @@ class OptimizeStylizer:
             ls = style_loss(feats, grams, style_weights)
             ltv = s.tv_weight * total_variation(x)
             lt = temporal_weight * temporal_loss(x, warped_prev, mask) if use_temporal else ltv.new_zeros(())
-            total = lc + ls + ltv + lt
-            record = LossRecord(level, *(float(t.detach()) for t in (total, lc, ls, ltv, lt)))
+            lrange = RANGE_WEIGHT * range_penalty(x)
+            total = lc + ls + ltv + lt + lrange
+            record = LossRecord(level, *(float(t.detach()) for t in (total, lc, ls, ltv, lt, lrange)))
             history.append(record)
             if callback is not None:
                 callback(record)
             return total
 
         if s.optimizer == "lbfgs":
-            # One L-BFGS iteration per step(): the optimiser keeps its curvature history between calls, and
-            # the image is projected back into 0..1 after each (projected L-BFGS).
+            # One L-BFGS iteration per step(); the optimiser keeps its curvature history between calls. The
+            # image is not clamped in between (a projection spoils that history and made the solve blow up
+            # with the temporal term); range_penalty keeps it near 0..1 and optimize() clamps at the end.
             optimizer = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=50)
         else:
             optimizer = torch.optim.Adam([x], lr=s.learning_rate)
@@ -234,8 +247,6 @@ class OptimizeStylizer:
 
         for _ in range(s.iterations):
             optimizer.step(closure)
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)
         return x.detach()
 
     def _style_grams(self, content: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -1,0 +1,263 @@
+"""Tests for vidstyle.temporal.consistency: the blend, the motion mask and the temporal filter.
+
+Synthetic frames only, and cheap fake stylizers in place of a network: ``Pointwise`` paints each pixel
+from its own colour (so a perfectly consistent output equals its stylization), ``Flicker`` adds a
+fresh noise texture to every frame, the way a feed-forward network's strokes change between frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vidstyle.errors import ShapeError
+from vidstyle.flow.opencv import DisFlow
+from vidstyle.io.convert import to_tensor
+from vidstyle.metrics import warp_errors
+from vidstyle.synth import synth_frames
+from vidstyle.temporal.consistency import (
+    FlowTemporalFilter,
+    TemporalSettings,
+    blend,
+    reliable_motion,
+    resize_flow,
+)
+
+H, W = 72, 96
+
+
+def texture(height: int = H, width: int = W, *, cell: int = 4, seed: int = 0) -> torch.Tensor:
+    """(1, 3, H, W) float RGB 0..1: smooth bicubic noise, rich enough for optical flow to track."""
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.rand(1, 3, height // cell + 4, width // cell + 4, generator=g)
+    big = F.interpolate(noise, scale_factor=cell, mode="bicubic", align_corners=False)
+    return big[..., 2 * cell : 2 * cell + height, 2 * cell : 2 * cell + width].clamp(0.0, 1.0).contiguous()
+
+
+class Pointwise:
+    """A deterministic per-pixel 'painting': channels rotated and contrast raised."""
+
+    name = "pointwise"
+    device = torch.device("cpu")
+
+    def stylize(self, content: torch.Tensor) -> torch.Tensor:
+        return (1.5 * (content[:, [1, 2, 0]] - 0.5) + 0.5).clamp(0.0, 1.0)
+
+
+class Flicker:
+    """Content plus a noise texture that changes with every frame (seeded by the frame's content)."""
+
+    name = "flicker"
+    device = torch.device("cpu")
+
+    def __init__(self, amplitude: float = 0.15) -> None:
+        self.amplitude = amplitude
+
+    def stylize(self, content: torch.Tensor) -> torch.Tensor:
+        seed = int(content.double().sum().item() * 1000) % (2**31)
+        _, _, h, w = content.shape
+        noise = texture(h, w, cell=2, seed=seed) - 0.5
+        return (content + 2 * self.amplitude * noise).clamp(0.0, 1.0)
+
+
+class ZeroFlow:
+    """A flow estimator for scenes that do not move."""
+
+    name = "zero"
+
+    def __call__(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(source.shape[0], 2, *source.shape[-2:], dtype=source.dtype)
+
+
+def _run(frames: list[torch.Tensor], stylizer, settings: TemporalSettings = TemporalSettings(),
+         flow=None) -> list[torch.Tensor]:
+    filt = FlowTemporalFilter(flow or DisFlow(), settings)
+    return [filt.step(f, stylizer) for f in frames]
+
+
+def _numpy(image: torch.Tensor) -> np.ndarray:
+    return image[0].permute(1, 2, 0).numpy().astype(np.float32)
+
+
+class TestBlend:
+    def test_closed_form(self):
+        current = torch.zeros(1, 1, 1, 3, dtype=torch.float64)
+        warped = torch.ones(1, 1, 1, 3, dtype=torch.float64)
+        mask = torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64).view(1, 1, 1, 3)
+        # (0 + λm·1) / (1 + λm) with λ = 3: 3/4, 1.5/2.5, 0
+        out = blend(current, warped, mask, 3.0)
+        torch.testing.assert_close(out, torch.tensor([0.75, 0.6, 0.0], dtype=torch.float64).view(1, 1, 1, 3))
+
+    def test_minimises_temporal_loss(self):
+        current, warped = texture(8, 8, seed=1), texture(8, 8, seed=2)
+        mask = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(3))
+        out = blend(current, warped, mask, 5.0)
+        # the gradient of |O - S|² + λM|O - W|² vanishes at the closed form
+        torch.testing.assert_close((out - current) + 5.0 * mask * (out - warped), torch.zeros_like(out))
+
+    def test_mask_zero_gives_current(self):
+        current, warped = texture(seed=1), texture(seed=2)
+        out = blend(current, warped, torch.zeros(1, 1, H, W), 8.0, contrast=0.5)
+        torch.testing.assert_close(out, current)
+
+    def test_identical_inputs_unchanged(self):
+        image = texture(seed=4)
+        out = blend(image, image, torch.ones(1, 1, H, W), 8.0, contrast=1.0)
+        torch.testing.assert_close(out, image)
+
+    def test_contrast_restores_local_std(self):
+        # Two unrelated textures of equal contrast: their mean has less, the restored blend has it back.
+        a, b = texture(cell=2, seed=5), texture(cell=2, seed=6)
+        mask = torch.ones(1, 1, H, W)
+        std = a.std().item()
+        plain = blend(a, b, mask, 1.0).std().item()
+        half = blend(a, b, mask, 1.0, contrast=0.5).std().item()
+        full = blend(a, b, mask, 1.0, contrast=1.0).std().item()
+        assert plain < 0.8 * std
+        assert plain < half < full
+        assert full == pytest.approx(std, rel=0.1)
+
+    def test_shape_errors(self):
+        image = torch.zeros(1, 3, 8, 8)
+        with pytest.raises(ShapeError, match=r"mask must be \(B, 1, H, W\), got \(1, 3, 8, 8\)"):
+            blend(image, image, image, 1.0)
+        with pytest.raises(ShapeError, match="warped must match current"):
+            blend(image, image[:, :1], image[:, :1], 1.0)
+
+
+class TestResizeFlow:
+    def test_vectors_rescaled(self):
+        flow = torch.ones(1, 2, 10, 20)
+        out = resize_flow(flow, (5, 40))
+        assert out.shape == (1, 2, 5, 40)
+        torch.testing.assert_close(out[0, 0], torch.full((5, 40), 2.0))
+        torch.testing.assert_close(out[0, 1], torch.full((5, 40), 0.5))
+
+
+class TestReliableMotion:
+    def test_static_scene_stays_still(self):
+        frame = texture(seed=7)
+        spurious = torch.full((1, 2, H, W), 0.7)
+        flow, mask = reliable_motion(frame, frame, spurious, TemporalSettings())
+        assert bool((flow == 0).all())
+        torch.testing.assert_close(mask, torch.ones_like(mask))
+
+    def test_true_motion_kept(self):
+        # The scene moves 3 px left between t-1 and t: frame_t(p) = frame_prev(p + 3).
+        wide = texture(H, W + 8, seed=8)
+        prev, cur = wide[..., :W], wide[..., 3 : W + 3]
+        exact = torch.zeros(1, 2, H, W)
+        exact[:, 0] = 3.0
+        flow, mask = reliable_motion(cur, prev, exact, TemporalSettings())
+        assert bool((flow[0, 0, 8:-8, 8:-8] == 3.0).all()) and bool((flow[0, 1] == 0).all())
+        assert mask[..., 8:-8, 8:-8].min() > 0.99
+
+    def test_occlusion_rejected(self):
+        # A black square moves 4 px right over a static texture: the strip it uncovers must be 0.
+        bg = texture(seed=9)
+        prev, cur = bg.clone(), bg.clone()
+        prev[..., 20:40, 30:50] = 0.0
+        cur[..., 20:40, 34:54] = 0.0
+        flow = torch.zeros(1, 2, H, W)
+        flow[:, 0, 20:40, 34:54] = -4.0  # the square came from 4 px to the left
+        _, mask = reliable_motion(cur, prev, flow, TemporalSettings())
+        assert mask[..., 21:39, 31:33].max() < 0.05
+        assert mask[..., :15, :].min() > 0.99
+
+
+class TestFlowTemporalFilter:
+    def test_first_frame_is_fresh(self):
+        frame = texture(seed=10)
+        out = FlowTemporalFilter(DisFlow()).step(frame, Flicker())
+        torch.testing.assert_close(out, Flicker().stylize(frame), rtol=0, atol=0)
+
+    def test_static_scene_converges(self):
+        frame = texture(seed=11)
+        stylizer = Flicker()
+        noisy = [stylizer.stylize(texture(seed=100 + k)) for k in range(4)]
+
+        class SettlingStylizer:
+            """Unrelated strokes for the first frames, then the same painting every frame."""
+
+            name, device, calls = "settling", torch.device("cpu"), 0
+
+            def stylize(self, content):
+                self.calls += 1
+                return noisy[self.calls - 1] if self.calls <= len(noisy) else Pointwise().stylize(content)
+
+        outs = _run([frame] * 80, SettlingStylizer(), flow=ZeroFlow())
+        target = Pointwise().stylize(frame)
+        assert (outs[-1] - outs[-2]).abs().max() < 1e-3
+        assert (outs[-1] - target).abs().mean() < 5e-3
+        # and it is the temporal filter that made it take that long
+        assert (outs[len(noisy)] - target).abs().mean() > 0.05
+
+    def test_scene_cut_resets(self):
+        a, b = texture(seed=12), 1.0 - texture(cell=3, seed=13)
+        filt = FlowTemporalFilter(DisFlow())
+        stylizer = Flicker()
+        filt.step(a, stylizer)
+        filt.step(a, stylizer)
+        out = filt.step(b, stylizer)
+        assert filt.cuts == 1
+        torch.testing.assert_close(out, stylizer.stylize(b), rtol=0, atol=0)
+
+    def test_state_dict_round_trip(self):
+        frames = [to_tensor(f) for f in synth_frames(6, W, H)]
+        stylizer = Flicker()
+        first = FlowTemporalFilter(DisFlow())
+        for f in frames[:4]:
+            first.step(f, stylizer)
+        state = {k: v.clone() for k, v in first.state_dict().items()}
+        assert state and all(isinstance(v, torch.Tensor) for v in state.values())
+        resumed = FlowTemporalFilter(DisFlow())
+        resumed.load_state_dict(state)
+        for f in frames[4:]:
+            assert torch.equal(first.step(f, stylizer), resumed.step(f, stylizer))
+
+    def test_state_dict_empty_before_first_frame(self):
+        filt = FlowTemporalFilter(DisFlow())
+        assert filt.state_dict() == {}
+        filt.load_state_dict({})
+        frame = texture(seed=14)
+        torch.testing.assert_close(filt.step(frame, Pointwise()), Pointwise().stylize(frame))
+
+    def test_reset_forgets(self):
+        frame = texture(seed=15)
+        filt = FlowTemporalFilter(DisFlow())
+        filt.step(frame, Flicker(0.3))
+        filt.reset()
+        out = filt.step(frame, Pointwise())
+        torch.testing.assert_close(out, Pointwise().stylize(frame), rtol=0, atol=0)
+
+    def test_warping_error_well_below_per_frame(self):
+        frames = synth_frames(16, 160, 96, seed=3)
+        tensors = [to_tensor(f) for f in frames]
+        stylizer = Flicker()
+        per_frame = [_numpy(stylizer.stylize(t)) for t in tensors]
+        temporal = [_numpy(o) for o in _run(tensors, stylizer)]
+        inputs = [f.astype(np.float32) / 255.0 for f in frames]
+        ratio = warp_errors(inputs, temporal).mean_output / warp_errors(inputs, per_frame).mean_output
+        assert ratio < 0.25
+
+    @pytest.mark.xfail(strict=True, reason="known issue: the background an object leaves keeps a faint "
+                       "trail of it for a few frames (issue 4 note)")
+    def test_no_ghost_trail(self):
+        # A dark square crosses a static textured background, 4 px a frame, and leaves it at frame 12.
+        bg = texture(seed=16)
+        frames = []
+        for t in range(20):
+            f = bg.clone()
+            x0 = 8 + 4 * t
+            if t < 12:
+                f[..., 24:48, x0 : x0 + 20] = 0.1 + 0.05 * texture(24, 20, seed=17)
+            frames.append(f)
+        outs = _run(frames, Pointwise())
+        trail = torch.zeros(H, W, dtype=torch.bool)
+        trail[24:48, 8 : 8 + 4 * 11 + 20] = True
+        for t in (12, 14, 19):  # the object is gone: the background it covered is the fresh painting
+            diff = (outs[t] - Pointwise().stylize(frames[t])).abs().amax(dim=1)[0]
+            assert diff[trail].mean() < 0.01, t
+            assert diff[trail].max() < 0.1, t

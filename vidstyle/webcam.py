@@ -30,7 +30,7 @@ from vidstyle.device import default_max_side
 from vidstyle.errors import ResourceUnavailableError, UserInputError, VidstyleError
 from vidstyle.io.atomic import atomic_output, temp_path_for
 from vidstyle.io.camera import CameraLostError, Clock, FrameGrabber, Mailbox, open_capture
-from vidstyle.io.writer import EncodeSettings, check_output_container, padded_size
+from vidstyle.io.writer import EncodeSettings, check_output_container, padded_size, video_frame
 from vidstyle.job import ProcessorSettings, build_processor
 from vidstyle.processor import FrameProcessor
 from vidstyle.stylize.base import Stylizer
@@ -384,14 +384,9 @@ class VideoRecorder:
         return self
 
     def write(self, image: np.ndarray, captured_at: float) -> None:
-        from av import VideoFrame
-
-        w, h = self._stream.width, self._stream.height
-        if image.shape[1] != w or image.shape[0] != h:
-            image = np.pad(image, ((0, h - image.shape[0]), (0, w - image.shape[1]), (0, 0)), mode="edge")
         self._first = captured_at if self._first is None else self._first
         pts = max(int(round((captured_at - self._first) / self.TIME_BASE)), self._last_pts + 1)
-        frame = VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24").reformat(format="yuv420p")
+        frame = video_frame(image, self._stream)
         frame.pts, frame.time_base = pts, self.TIME_BASE
         for packet in self._stream.encode(frame):
             self._container.mux(packet)

@@ -89,6 +89,19 @@ def _colour_tags(info: VideoInfo) -> tuple[int, int, int]:
     return c.colorspace, c.primaries, c.trc
 
 
+def video_frame(image: np.ndarray, stream, colorspace: int = 2):
+    """(H, W, 3) uint8 RGB -> an av.VideoFrame in ``stream``'s pixel format and size (edges replicated
+    into any padding), converted with the matrix of ``colorspace`` (libavutil enum; 1 = BT.709)."""
+    from av import VideoFrame
+
+    w, h = stream.width, stream.height
+    if image.shape[1] != w or image.shape[0] != h:
+        image = np.pad(image, ((0, h - image.shape[0]), (0, w - image.shape[1]), (0, 0)), mode="edge")
+    frame = VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+    dst = {1: "ITU709", 5: "ITU601", 6: "ITU601"}.get(colorspace)
+    return frame.reformat(format=stream.pix_fmt, dst_colorspace=dst, dst_color_range="MPEG")
+
+
 class SegmentEncoder:
     """Encode uint8 (H, W, 3) RGB frames with their pts into one segment file (written atomically)."""
 
@@ -128,14 +141,7 @@ class SegmentEncoder:
         return self
 
     def write(self, image: np.ndarray, pts: int) -> None:
-        from av import VideoFrame
-
-        w, h = self._stream.width, self._stream.height
-        if image.shape[1] != w or image.shape[0] != h:
-            image = np.pad(image, ((0, h - image.shape[0]), (0, w - image.shape[1]), (0, 0)), mode="edge")
-        frame = VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        dst = {1: "ITU709", 5: "ITU601", 6: "ITU601"}.get(self._space)
-        frame = frame.reformat(format=self._stream.pix_fmt, dst_colorspace=dst, dst_color_range="MPEG", threads=1)
+        frame = video_frame(image, self._stream, self._space)
         frame.pts = pts
         frame.time_base = self.info.time_base
         for packet in self._stream.encode(frame):

@@ -240,7 +240,7 @@ class TestFlowTemporalFilter:
         temporal = [_numpy(o) for o in _run(tensors, stylizer)]
         inputs = [f.astype(np.float32) / 255.0 for f in frames]
         ratio = warp_errors(inputs, temporal).mean_output / warp_errors(inputs, per_frame).mean_output
-        assert ratio < 0.25
+        assert ratio < 0.3  # the issue's bar for real clips
 
     @pytest.mark.xfail(strict=True, reason="known issue: the background an object leaves keeps a faint "
                        "trail of it for a few frames (issue 4 note)")

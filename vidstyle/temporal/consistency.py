@@ -49,6 +49,7 @@ BOUNDARY_RELATIVE = 0.01
 BOUNDARY_ABSOLUTE = 0.02
 # Contrast restoration: local statistics over (2r+1)² windows at half size, and the largest gain.
 CONTRAST_RADIUS = 2
+CONTRAST_FACTOR = 2
 MAX_CONTRAST_GAIN = 2.0
 
 
@@ -151,7 +152,7 @@ def blend(
     moments = torch.cat([current, warped, current.square().sum(1, keepdim=True),
                          warped.square().sum(1, keepdim=True), (current * warped).sum(1, keepdim=True),
                          a], 1)
-    mean_c, mean_w, sq_c, sq_w, prod, a = _box_mean(_reduced(moments, 2), CONTRAST_RADIUS).split(
+    mean_c, mean_w, sq_c, sq_w, prod, a = _box_mean(_reduced(moments, CONTRAST_FACTOR), CONTRAST_RADIUS).split(
         [c, c, 1, 1, 1, 1], dim=1)
     b = 1.0 - a
     var_c = (sq_c - mean_c.square().sum(1, keepdim=True)).clamp_min(0.0)

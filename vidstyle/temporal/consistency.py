@@ -149,15 +149,13 @@ def blend(
     if contrast <= 0.0:
         return mixed
     c = current.shape[1]
-    moments = torch.cat([current, warped, current.square().sum(1, keepdim=True),
-                         warped.square().sum(1, keepdim=True), (current * warped).sum(1, keepdim=True),
-                         a], 1)
+    moments = torch.cat([current, warped, current.square(), warped.square(), current * warped, a], 1)
     mean_c, mean_w, sq_c, sq_w, prod, a = _box_mean(_reduced(moments, CONTRAST_FACTOR), CONTRAST_RADIUS).split(
-        [c, c, 1, 1, 1, 1], dim=1)
+        [c, c, c, c, c, 1], dim=1)
     b = 1.0 - a
-    var_c = (sq_c - mean_c.square().sum(1, keepdim=True)).clamp_min(0.0)
-    var_w = (sq_w - mean_w.square().sum(1, keepdim=True)).clamp_min(0.0)
-    cov = prod - (mean_c * mean_w).sum(1, keepdim=True)
+    var_c = (sq_c - mean_c.square()).clamp_min(0.0)
+    var_w = (sq_w - mean_w.square()).clamp_min(0.0)
+    cov = prod - mean_c * mean_w
     preserved = a * var_c + b * var_w
     averaged = (a.square() * var_c + b.square() * var_w + 2.0 * a * b * cov).clamp_min(1e-8)
     gain = 1.0 + contrast * ((preserved / averaged).sqrt().clamp(1.0, MAX_CONTRAST_GAIN) - 1.0)

@@ -48,8 +48,7 @@ from vidstyle.temporal.scenecut import is_scene_cut
 BOUNDARY_RELATIVE = 0.01
 BOUNDARY_ABSOLUTE = 0.02
 # Contrast restoration: local statistics over (2r+1)² windows at half size, and the largest gain.
-CONTRAST_RADIUS = 2
-CONTRAST_FACTOR = 2
+CONTRAST_RADIUS = 1
 MAX_CONTRAST_GAIN = 2.0
 
 
@@ -94,11 +93,13 @@ def _box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     return sum(rows[..., i : i + h, :] for i in range(2 * radius + 1)) / (2 * radius + 1) ** 2
 
 
-def _reduced(x: torch.Tensor, factor: int) -> torch.Tensor:
-    """(B, C, H, W) -> (B, C, ceil(H/f), ceil(W/f)): means of f x f blocks, edges replicated."""
-    b, c, h, w = x.shape
-    x = F.pad(x, (0, -w % factor, 0, -h % factor), mode="replicate")
-    return x.view(b, c, x.shape[-2] // factor, factor, x.shape[-1] // factor, factor).mean(dim=(3, 5))
+def _halved(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, ceil(H/2), ceil(W/2)): means of 2x2 blocks, an odd edge replicated.
+    Four strided slices: on the CPU several times faster than ``avg_pool2d`` or area interpolation."""
+    h, w = x.shape[-2:]
+    if h % 2 or w % 2:
+        x = F.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
+    return (x[..., 0::2, 0::2] + x[..., 1::2, 0::2] + x[..., 0::2, 1::2] + x[..., 1::2, 1::2]) * 0.25
 
 
 def _expanded(x: torch.Tensor, size: torch.Size) -> torch.Tensor:
@@ -107,7 +108,7 @@ def _expanded(x: torch.Tensor, size: torch.Size) -> torch.Tensor:
 
 def _smooth(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """A Gaussian blur of about ``sigma`` pixels, computed at 1/4 size (the result is smooth anyway)."""
-    small = _reduced(x, 4)
+    small = _halved(_halved(x))
     radius = max(1, math.ceil(3.0 * sigma / 4))
     taps = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
     kernel = torch.exp(-0.5 * (4 * taps / sigma).square())
@@ -119,7 +120,12 @@ def _smooth(x: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def blend(
-    current: torch.Tensor, warped: torch.Tensor, mask: torch.Tensor, weight: float, *, contrast: float = 0.0
+    current: torch.Tensor,
+    warped: torch.Tensor,
+    mask: torch.Tensor,
+    weight: float,
+    *,
+    contrast: float | torch.Tensor = 0.0,
 ) -> torch.Tensor:
     """Minimiser of |O - current|² + weight·mask·|O - warped|², optionally with contrast restored.
 
@@ -146,22 +152,24 @@ def blend(
         raise ShapeError(f"warped must match current {tuple(current.shape)}, got {tuple(warped.shape)}")
     a = 1.0 / (1.0 + weight * mask)
     mixed = current + (1.0 - a) * (warped - current)
-    if contrast <= 0.0:
+    if isinstance(contrast, float) and contrast <= 0.0:
         return mixed
     c = current.shape[1]
-    moments = torch.cat([current, warped, current.square(), warped.square(), current * warped, a], 1)
-    mean_c, mean_w, sq_c, sq_w, prod, a = _box_mean(_reduced(moments, CONTRAST_FACTOR), CONTRAST_RADIUS).split(
-        [c, c, c, c, c, 1], dim=1)
+    moments = torch.cat([current, warped, current.square().sum(1, keepdim=True),
+                         warped.square().sum(1, keepdim=True), (current * warped).sum(1, keepdim=True),
+                         a], 1)
+    mean_c, mean_w, sq_c, sq_w, prod, a = _box_mean(_halved(moments), CONTRAST_RADIUS).split(
+        [c, c, 1, 1, 1, 1], dim=1)
     b = 1.0 - a
-    var_c = (sq_c - mean_c.square()).clamp_min(0.0)
-    var_w = (sq_w - mean_w.square()).clamp_min(0.0)
-    cov = prod - mean_c * mean_w
+    var_c = (sq_c - mean_c.square().sum(1, keepdim=True)).clamp_min(0.0)
+    var_w = (sq_w - mean_w.square().sum(1, keepdim=True)).clamp_min(0.0)
+    cov = prod - (mean_c * mean_w).sum(1, keepdim=True)
     preserved = a * var_c + b * var_w
     averaged = (a.square() * var_c + b.square() * var_w + 2.0 * a * b * cov).clamp_min(1e-8)
-    gain = 1.0 + contrast * ((preserved / averaged).sqrt().clamp(1.0, MAX_CONTRAST_GAIN) - 1.0)
+    lost = (preserved / averaged).sqrt().clamp(1.0, MAX_CONTRAST_GAIN) - 1.0
     size = current.shape[-2:]
     local_mean = _expanded(a * mean_c + b * mean_w, size)
-    return local_mean + _expanded(gain, size) * (mixed - local_mean)
+    return local_mean + (1.0 + contrast * _expanded(lost, size)) * (mixed - local_mean)
 
 
 def _motion_boundaries(flow: torch.Tensor) -> torch.Tensor:

@@ -1,31 +1,34 @@
 """Temporal consistency for feed-forward stylizers (after Ruder, Dosovitskiy & Brox 2016/2018).
 
 Each frame t: the optical flow w from frame t to frame t-1 on the *input* frames, a reliability mask M
-of the pixels of t that the previous frame shows, and the previous stylized frame warped onto t,
+of the pixels of t that frame t-1 shows, and the previous output warped onto frame t,
 W = warp(O_{t-1}, w). The output solves, per pixel, the temporal loss
 
-    min_O |O - S|² + λ M |O - W|²   =>   O = (S + λ M W) / (1 + λ M)            (S: fresh stylization)
+    min_O |O - S|² + λ M |O - W|²   =>   O = (S + λ M W) / (1 + λ M)        (S: the fresh stylization)
 
-and then gets back the stroke contrast that averaging two textures takes away. Three choices make this
-hold up on real footage (measured with ``benchmarks/temporal.py`` against the reference measurement,
-``../shared/tools/vsmeasure.py``):
+and then gets back part of the stroke contrast that averaging two textures takes away. The choices
+below were measured with ``benchmarks/temporal.py`` against the reference measurement
+(``../shared/tools/vsmeasure.py``) on cutBunny, chaplin, fox and Sintel:
 
 - **Stillness prior.** On flat, noisy regions (a plain wall) DIS returns pixel-sized motion that is not
   there, and warping along it drags the painted texture around. A pixel keeps the flow only where the
-  flow explains the input frames better than "nothing moved" does; elsewhere it is copied unchanged.
+  flow explains the input frames better than "nothing moved" does, over a window of a few pixels;
+  elsewhere the previous output is copied unchanged (no resampling at all).
 - **Photometric mask** (Lai et al., "Learning Blind Video Temporal Consistency", ECCV 2018):
-  M = exp(-α |I_t - warp(I_{t-1})|²) on the input, times a motion-boundary term that lowers (not zeroes)
-  the weight where the flow field tears. It needs one flow per frame instead of the forward-backward
-  pair, rejects disocclusions and scene changes, and accepts the many pixels the forward-backward test
-  throws out only because DIS is noisy, which then flicker.
+  M = exp(-α |I_t - warp(I_{t-1})|²) on the input frames. It rejects disocclusions and scene cuts and,
+  unlike the forward-backward test, keeps the many pixels where DIS is merely noisy (those flicker
+  when rejected). It needs one flow per frame instead of two.
+- **Motion-boundary band.** Where the flow field tears, and within a few pixels of it, M keeps only
+  ``boundary_weight``: the network paints halos around edges, and a moving edge over a still, flat
+  background would otherwise leave a trail of its old halos behind.
 - **Contrast restoration** (Heitz & Neyret, "High-Performance By-Example Noise using a
   Histogram-Preserving Blending Operator", HPG 2018): a weighted mean of two different brush textures
-  has less variance than either, so a fraction of the lost local standard deviation is given back. Done
-  fully it also restores the high-frequency energy that makes small flow errors visible; half is the
-  measured balance between the painting's look (Gram statistics) and steadiness.
+  has less variance than either, which washes the painting out. Still pixels get all of the lost
+  contrast back (they are copied, not resampled, so full strokes cost no steadiness); moving pixels a
+  part, because contrast also makes every small flow error visible.
 
 The previous output is resampled with bicubic interpolation: it is warped again every frame, and
-bilinear resampling blurs the painting measurably within a second.
+bilinear resampling blurs the painting visibly within a second.
 """
 
 from __future__ import annotations
@@ -47,7 +50,11 @@ from vidstyle.temporal.scenecut import is_scene_cut
 # flags most of a DIS field (its patches leave small steps everywhere); 0.02 keeps the real tears.
 BOUNDARY_RELATIVE = 0.01
 BOUNDARY_ABSOLUTE = 0.02
-# Contrast restoration: local statistics over (2r+1)² windows at half size, and the largest gain.
+# The band around them (Gaussian σ in pixels; about 2σ wide): roughly the halo the network paints.
+BOUNDARY_BAND_SIGMA = 6.0
+# The stillness test averages its evidence over a Gaussian window of this σ (pixels).
+STILLNESS_SIGMA = 4.0
+# Contrast restoration: statistics over 3x3 windows at half size (about 6x6 pixels); largest gain.
 CONTRAST_RADIUS = 1
 MAX_CONTRAST_GAIN = 2.0
 
@@ -56,23 +63,22 @@ MAX_CONTRAST_GAIN = 2.0
 class TemporalSettings:
     """How strongly frame t follows the warped frame t-1.
 
-    ``weight``: λ, the weight of the temporal term where the mask is 1 (0 = per-frame stylization).
-    ``photometric``: α of the photometric mask exp(-α e), e the squared RGB error (channels summed,
-    images 0..1) between frame t and the warped frame t-1; 50 as in Lai et al. 2018.
-    ``boundary_weight``: fraction of the mask kept on motion boundaries of the flow, 0..1.
-    ``stillness_margin``: how much better (in e, averaged over a Gaussian window of ``stillness_sigma``
-    pixels) the flow must explain the input than zero motion for a pixel to move; ≥ 0.
-    ``contrast``: fraction of the local contrast lost to blending that is given back, 0..1.
+    ``weight``: λ ≥ 0, the weight of the temporal term where the mask is 1 (0 = per-frame output).
+    ``photometric``: α ≥ 0 of the mask exp(-α e), e the squared RGB error (channels summed, images
+    0..1) between frame t and the warped frame t-1; 50 as in Lai et al. 2018.
+    ``boundary_weight``: fraction of the mask kept on and near motion boundaries, 0..1.
+    ``stillness_margin``: how much smaller (in e, averaged over a few pixels) the flow must make the
+    error than zero motion does for a pixel to move, ≥ 0.
+    ``contrast``, ``still_contrast``: fraction of the local contrast lost to blending that is given
+    back on moving and on still pixels, 0..1.
     """
 
-    weight: float = 8.0
+    weight: float = 20.0
     photometric: float = 50.0
     boundary_weight: float = 0.25
     stillness_margin: float = 1e-4
-    stillness_sigma: float = 4.0
-    contrast: float = 0.5
-    contrast_still: float | None = None
-    pointwise: float | None = None
+    contrast: float = 0.2
+    still_contrast: float = 1.0
 
 
 def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -129,18 +135,19 @@ def blend(
 ) -> torch.Tensor:
     """Minimiser of |O - current|² + weight·mask·|O - warped|², optionally with contrast restored.
 
-    ``contrast=0`` gives the closed form (current + λ·mask·warped) / (1 + λ·mask). With ``contrast``
-    in 0..1, each pixel's deviation from the local mean is scaled by 1 + contrast·(g - 1), where g
-    (1..2) is the ratio of the standard deviation a histogram-preserving blend would have,
+    ``contrast=0`` gives the closed form (current + λ·mask·warped) / (1 + λ·mask). Otherwise each
+    pixel's deviation from the local mean is scaled by 1 + contrast·(g - 1), where g (1..2) is the
+    ratio of the standard deviation a histogram-preserving blend would have,
     sqrt(a·var(current) + b·var(warped)), to the one the weighted mean has,
     sqrt(a²·var(current) + b²·var(warped) + 2ab·cov), with a = 1/(1 + λ·mask), b = 1 - a (Heitz &
-    Neyret 2018). Variances are summed over channels (one gain for all, so colours keep their
-    balance) over windows of about 10x10 pixels, computed at half size. Identical inputs, or mask 0,
-    give ``current`` back unchanged.
+    Neyret 2018). Variances are summed over channels (one gain for all, so colours keep their balance)
+    over windows of about 6x6 pixels, computed at half size. Identical inputs, or mask 0, give
+    ``current`` back.
 
     Convention:
         current, warped: :math:`(B, C, H, W)` float; mask: :math:`(B, 1, H, W)` in 0..1, 1 = the
-        warped frame is reliable. Returns :math:`(B, C, H, W)`, not clamped.
+        warped frame is reliable; contrast: a float or a :math:`(B, 1, H, W)` map, 0..1. Returns
+        :math:`(B, C, H, W)`, not clamped.
 
     Example:
         >>> blend(torch.zeros(1, 1, 1, 1), torch.ones(1, 1, 1, 1), torch.ones(1, 1, 1, 1), 3.0)
@@ -185,12 +192,12 @@ def _motion_boundaries(flow: torch.Tensor) -> torch.Tensor:
 def reliable_motion(
     content: torch.Tensor, previous: torch.Tensor, flow: torch.Tensor, settings: TemporalSettings
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The flow to warp with and the mask of where to trust it, from two input frames.
+    """The flow to warp frame t-1 with, and the mask of where to trust it, from two input frames.
 
-    ``flow`` (frame t -> frame t-1, so ``backward_warp(previous, flow)`` rebuilds ``content``) is kept
-    only where it explains ``content`` better than zero motion by ``settings.stillness_margin``; the
-    mask is exp(-α e) of the remaining photometric error, lowered to ``settings.boundary_weight`` on
-    motion boundaries, 0 where the flow leaves the frame.
+    ``flow`` (frame t -> frame t-1: ``backward_warp(previous, flow)`` rebuilds ``content``) is kept where
+    it explains ``content`` better than zero motion by ``settings.stillness_margin`` and set to 0
+    elsewhere. The mask is exp(-α e) of the photometric error e left with that flow, lowered to
+    ``settings.boundary_weight`` on and near motion boundaries, and 0 where the flow leaves the frame.
 
     Convention:
         content, previous: :math:`(B, 3, H, W)` float RGB 0..1; flow: :math:`(B, 2, H, W)` float
@@ -199,24 +206,20 @@ def reliable_motion(
     s = settings
     moved = (content - backward_warp(previous, flow)).square().sum(dim=1, keepdim=True)
     still = (content - previous).square().sum(dim=1, keepdim=True)
-    gain = _smooth(still - moved, s.stillness_sigma)
-    moving = (gain > s.stillness_margin)
-    if s.pointwise is not None:
-        moving = moving & (moved <= still + s.pointwise)
-    moving = moving.to(flow.dtype)
-    flow = flow * moving
-    error = torch.where(moving > 0, moved, still)
-    mask = torch.exp(-s.photometric * error)
-    mask = mask * (1.0 - (1.0 - s.boundary_weight) * _motion_boundaries(flow)) * flow_in_frame(flow)
+    moving = _smooth(still - moved, STILLNESS_SIGMA) > s.stillness_margin
+    flow = flow * moving.to(flow.dtype)
+    mask = torch.exp(-s.photometric * torch.where(moving, moved, still))
+    near_boundary = (_smooth(_motion_boundaries(flow), BOUNDARY_BAND_SIGMA) > 0.05).to(mask.dtype)
+    mask = mask * (1.0 - (1.0 - s.boundary_weight) * near_boundary) * flow_in_frame(flow)
     return flow, mask
 
 
 class FlowTemporalFilter:
-    """Keeps the previous input and stylized frame; ``step`` returns the consistent frame t.
+    """Keeps the previous input and output frames; ``step`` returns the consistent frame t.
 
     ``content``: (1, 3, H, W) float RGB 0..1 on the stylizer's device; returns the same shape and range.
     The first frame, a frame of another size and a scene cut (``is_scene_cut`` on the mask) give the
-    fresh stylization. ``last_mask_fraction`` and ``cuts`` report on the latest frames.
+    fresh stylization. ``last_mask_fraction`` (mean mask of the latest frame) and ``cuts`` report.
     """
 
     def __init__(self, flow: FlowEstimator, settings: TemporalSettings = TemporalSettings()) -> None:
@@ -232,32 +235,27 @@ class FlowTemporalFilter:
 
     def step(self, content: torch.Tensor, stylizer: Stylizer) -> torch.Tensor:
         check_shape(content, [1, 3, "H", "W"], "content")
-        fresh = stylizer.stylize(content)
-        out = fresh
+        s = self.settings
+        out = stylizer.stylize(content)
         previous = self._prev_content
-        if previous is not None and previous.shape == content.shape and self.settings.weight > 0:
-            flow, mask = reliable_motion(content, previous, self.flow(content, previous), self.settings)
+        if previous is not None and previous.shape == content.shape and s.weight > 0:
+            flow, mask = reliable_motion(content, previous, self.flow(content, previous), s)
             self.last_mask_fraction = float(mask.mean())
             if is_scene_cut(mask):
                 self.cuts += 1
             else:
+                still = (flow == 0).all(dim=1, keepdim=True).to(out.dtype)
+                contrast = s.contrast + (s.still_contrast - s.contrast) * still
                 warped = backward_warp(self._prev_output, flow, mode="bicubic")
-                contrast = self.settings.contrast
-                if self.settings.contrast_still is not None:
-                    still = (flow.abs().sum(1, keepdim=True) == 0).to(flow.dtype)
-                    contrast = contrast + (self.settings.contrast_still - contrast) * still
-                out = blend(fresh, warped, mask, self.settings.weight, contrast=contrast)
-                out = out.clamp(0.0, 1.0)
+                out = blend(out, warped, mask, s.weight, contrast=contrast).clamp(0.0, 1.0)
         self._prev_content, self._prev_output = content, out
         return out
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """The previous input and output frames (absent before the first frame); tensors only."""
-        state = {}
-        if self._prev_content is not None:
-            state["prev_content"] = self._prev_content
-            state["prev_output"] = self._prev_output
-        return state
+        """The previous input and output frames (empty before the first frame); tensors only."""
+        if self._prev_content is None:
+            return {}
+        return {"prev_content": self._prev_content, "prev_output": self._prev_output}
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Resume from :meth:`state_dict`: the next ``step`` gives what an uninterrupted run gives."""

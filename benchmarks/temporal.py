@@ -203,18 +203,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=48, help="frames per clip, from its start")
     parser.add_argument("--clips", nargs="+", choices=sorted(CLIPS), default=list(CLIPS))
+    parser.add_argument("--no-compile", action="store_true", help="run the network eagerly")
     args = parser.parse_args(argv)
     style_path = SHARED_DATA / STYLE
     if not style_path.is_file():
         raise SystemExit(f"style image not found at {style_path} (set VIDSTYLE_SHARED_DATA)")
     painting = read_image(style_path)
     stylizer = MagentaStylizer(StyleVectorComputer()(painting))
+    stylizer.accelerate(compile=not args.no_compile)  # as `vidstyle run` does by default
     vgg = load_vgg19("cpu")
     scale = STYLE_WIDTH / max(painting.shape[:2])
     style = _tensor(cv2.resize(painting, (round(painting.shape[1] * scale), round(painting.shape[0] * scale)),
                                interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0)
     with torch.inference_mode():
-        stylizer.stylize(torch.rand(1, 3, 360, 640))  # warm-up: first allocations, thread pool
+        stylizer.stylize(torch.rand(1, 3, 360, 640))  # warm-up: compiled kernels, thread pool
 
     rows, series, pictures = [], {}, None
     with tempfile.TemporaryDirectory() as tmp_name:

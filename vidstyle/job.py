@@ -6,6 +6,7 @@ filter; :func:`run_job` checks the files, opens the work folder and runs the pip
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -21,7 +22,10 @@ from vidstyle.io.writer import EncodeSettings, check_output_container
 from vidstyle.pipeline import ProgressCallback, RenderResult, render
 from vidstyle.processor import FrameProcessor
 from vidstyle.resume import WorkDir, default_work_dir
+from vidstyle.stylize.feedforward import NetworkStylizer
 from vidstyle.stylize.registry import StyleRequest, build_stylizer
+
+log = logging.getLogger("vidstyle")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class ProcessorSettings:
     max_side: int | None = None
     strength: float = 1.0
     keep_processing_size: bool = False
+    compile: bool = False
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,17 @@ class BuiltProcessor:
     device: torch.device
     flow_name: str
     method: str
+    compiled: bool = False
 
 
 def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
     """Load the stylizer, the flow estimator and the temporal filter for ``settings``."""
     device = resolve_device(settings.device)
     stylizer = build_stylizer(settings.style, device)
+    if isinstance(stylizer, NetworkStylizer):
+        stylizer.accelerate(compile=settings.compile, precision=settings.precision)
+    elif settings.precision != "fp32":
+        raise UserInputError("--precision applies to the feed-forward networks, not to --method optimize")
     temporal = None
     flow_name = "none"
     if settings.temporal:
@@ -89,7 +100,8 @@ def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
     max_side = settings.max_side or default_max_side(device)
     processor = FrameProcessor(stylizer, temporal, max_side=max_side, strength=settings.strength,
                                keep_processing_size=settings.keep_processing_size)
-    return BuiltProcessor(processor, device, flow_name, settings.style.method)
+    compiled = isinstance(stylizer, NetworkStylizer) and stylizer.compiled
+    return BuiltProcessor(processor, device, flow_name, settings.style.method, compiled)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -175,6 +187,10 @@ def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) 
     check_files(settings)
     source = open_render_source(settings)
     built = build_processor(settings.processing)
+    if built.compiled:
+        w, h = built.processor.processing_size(source.info.width, source.info.height)
+        log.info(f"compiling the network for {w}x{h} frames (once per size; later runs reuse the cache)")
+        built.processor.prepare(source.info.width, source.info.height)
     work_path = settings.work_dir or default_work_dir(settings.output)
     work = WorkDir(work_path, fingerprint(settings, built.device), resume=settings.resume,
                    overwrite=settings.overwrite)

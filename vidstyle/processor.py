@@ -51,8 +51,22 @@ class FrameProcessor:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) of what :meth:`process` returns for an input of this size."""
         if self.keep_processing_size:
-            return processing_size(width, height, self.max_side)
+            return self.processing_size(width, height)
         return width, height
+
+    def processing_size(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) the stylizer paints at for an input of this size."""
+        return processing_size(width, height, self.max_side)
+
+    def prepare(self, width: int, height: int) -> None:
+        """Stylize one grey frame at the processing size of a ``width`` x ``height`` input.
+
+        A compiled network builds its kernels on its first frame of a size (tens of seconds on a CPU);
+        this puts that in model loading rather than in the render. Temporal state is untouched.
+        """
+        w, h = self.processing_size(width, height)
+        with torch.no_grad():
+            self.stylizer.stylize(torch.full((1, 3, h, w), 0.5, device=self.device))
 
     def process(self, image: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> stylized (H', W', 3) uint8 RGB (H', W' from :meth:`output_size`)."""
@@ -62,7 +76,7 @@ class FrameProcessor:
         if self.strength == 0.0:
             return image if (out_w, out_h) == (w, h) else to_uint8(resize(full, (out_w, out_h)))
         with torch.no_grad():
-            small = resize(full, processing_size(w, h, self.max_side))
+            small = resize(full, self.processing_size(w, h))
             if self.temporal is not None and self.temporal_enabled:
                 styled = self.temporal.step(small, self.stylizer)
             else:

@@ -11,24 +11,24 @@ import typer
 
 from vidstyle.cli.app import setup_logging
 from vidstyle.cli.options import (
-    Device, Iterations, Json, MaxSide, Method, Model, Output, PreserveColor, Quiet, Strength, Style, StyleScale,
-    Verbose, emit_json,
+    Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet, Strength, Style,
+    StyleScale, Verbose, emit_json,
 )
-from vidstyle.device import describe, resolve_device
+from vidstyle.device import describe
 from vidstyle.errors import UserInputError
 from vidstyle.io.atomic import atomic_output
 from vidstyle.io.reader import read_image
-from vidstyle.processor import FrameProcessor
-from vidstyle.stylize.registry import StyleRequest, build_stylizer
+from vidstyle.job import ProcessorSettings, build_processor
+from vidstyle.stylize.registry import StyleRequest
+
+IMAGE_MAX_SIDE = 1024  # a still is worth more pixels than a video frame
 
 
-def stylize_image(input: Path, request: StyleRequest, *, device: str = "auto", max_side: int | None = None,
-                  strength: float = 1.0) -> tuple:
-    """(H, W, 3) uint8 RGB stylized picture and the torch device used."""
+def stylize_image(input: Path, settings: ProcessorSettings) -> tuple:
+    """(H, W, 3) uint8 RGB stylized picture and the torch device used (no temporal filter)."""
     image = read_image(input)
-    dev = resolve_device(device)
-    processor = FrameProcessor(build_stylizer(request, dev), None, max_side=max_side or 1024, strength=strength)
-    return processor.process(image), dev
+    built = build_processor(settings)
+    return built.processor.process(image), built.device
 
 
 def write_image(path: Path, image) -> None:
@@ -50,6 +50,7 @@ def image_command(
     strength: Strength = 1.0,
     preserve_color: PreserveColor = False,
     style_scale: StyleScale = 1.0,
+    precision: Precision = "fp32",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -66,8 +67,10 @@ def image_command(
         raise UserInputError(f"the output {output} is the input: vidstyle never overwrites its input")
     request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
                            preserve_color=preserve_color, style_scale=style_scale)
+    settings = ProcessorSettings(style=request, device=device, temporal=False, max_side=max_side or IMAGE_MAX_SIDE,
+                                 strength=strength, precision=precision)
     with torch.no_grad():
-        painted, dev = stylize_image(input, request, device=device, max_side=max_side, strength=strength)
+        painted, dev = stylize_image(input, settings)
     write_image(output, painted)
     if json:
         emit_json({"input": str(input), "output": str(output), "method": method, "device": describe(dev),

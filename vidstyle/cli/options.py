@@ -29,6 +29,8 @@ Model = Annotated[Path | None, typer.Option(
 PreserveColor = Annotated[bool, typer.Option("--preserve-color", help="Keep the input's colours; "
                                              "transfer only the painting's strokes (luminance).")]
 StyleScale = Annotated[float, typer.Option(help="Bigger than 1 paints bigger strokes.")]
+Precision = Annotated[str, typer.Option(
+    help="Arithmetic of the feed-forward network: fp32, bf16 (autocast; CPU or GPU) or fp16 (GPU).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notices on stderr.")]
 Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks of errors.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line of stdout.")]

@@ -9,8 +9,8 @@ import typer
 
 from vidstyle.cli.app import setup_logging
 from vidstyle.cli.options import (
-    DEFAULTS, Device, Iterations, Json, MaxSide, Method, Model, Output, PreserveColor, Quiet, Strength,
-    Style, StyleScale, Verbose, emit_json,
+    DEFAULTS, Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet,
+    Strength, Style, StyleScale, Verbose, emit_json,
 )
 from vidstyle.cli.progress import frame_progress
 from vidstyle.io.writer import EncodeSettings
@@ -44,6 +44,10 @@ def run_command(
     strength: Strength = R["strength"],
     preserve_color: PreserveColor = False,
     style_scale: StyleScale = 1.0,
+    compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
+                                          "(torch.compile): about 2x faster per frame on a CPU, after a "
+                                          "one-time build per frame size (~40 s, cached).")] = R["compile"],
+    precision: Precision = "fp32",
     fps: Annotated[float, typer.Option(help="Frame rate of image-sequence input.")] = R["fps"],
     start: Annotated[str | None, typer.Option(help="Start time: seconds or HH:MM:SS.mmm.")] = None,
     end: Annotated[str | None, typer.Option(help="End time: seconds or HH:MM:SS.mmm.")] = None,
@@ -71,7 +75,8 @@ def run_command(
     processing = ProcessorSettings(style=request, device=device, flow=flow, flow_scale=flow_scale,
                                    raft_weights=raft_weights, temporal=not no_temporal,
                                    temporal_weight=temporal_weight, max_side=max_side, strength=strength,
-                                   keep_processing_size=keep_processing_size)
+                                   keep_processing_size=keep_processing_size, compile=compile,
+                                   precision=precision)
     settings = RenderSettings(input=input, output=output, processing=processing,
                               encode=EncodeSettings(codec=codec, crf=crf, preset=preset), fps=fps, start=start,
                               end=end, max_frames=max_frames, overwrite=overwrite, resume=resume,

@@ -7,23 +7,18 @@ Convention: ``flow`` is (B, 2, H, W) float pixels, (x, y), per pixel of the outp
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 import torch.nn.functional as F
 
 from vidstyle.checks import check_same_size, check_shape
 
 
-@lru_cache(maxsize=16)
 def _pixel_grid(h: int, w: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """(1, H, W, 2) pixel coordinates (x, y) of every pixel; cached, never modified in place."""
-    # A normal tensor even when first asked for inside inference_mode, so autograd may use it later.
-    with torch.inference_mode(False):
-        ys = torch.arange(h, device=device, dtype=dtype)
-        xs = torch.arange(w, device=device, dtype=dtype)
-        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-        return torch.stack((gx, gy), dim=-1).unsqueeze(0)
+    """(1, H, W, 2) pixel coordinates (x, y) of every pixel (built each call: cheap, and compiles)."""
+    ys = torch.arange(h, device=device, dtype=dtype)
+    xs = torch.arange(w, device=device, dtype=dtype)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack((gx, gy), dim=-1).unsqueeze(0)
 
 
 def _target_points(flow: torch.Tensor) -> torch.Tensor:

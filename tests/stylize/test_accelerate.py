@@ -1,0 +1,91 @@
+"""How the feed-forward networks run: torch.compile (same pixels), reduced precision, and the fall back
+when compiling is impossible."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch._dynamo.exc import BackendCompilerFailed
+
+from vidstyle.errors import UserInputError
+from vidstyle.processor import FrameProcessor
+from vidstyle.stylize.feedforward import Cin26Stylizer, MagentaStylizer
+from vidstyle.stylize.styles import all_presets
+
+
+def _photo(height: int = 64, width: int = 96, seed: int = 0) -> torch.Tensor:
+    """(1, 3, H, W) in 0..1: smooth colour blobs plus grain."""
+    g = torch.Generator().manual_seed(seed)
+    blobs = F.interpolate(torch.rand(1, 3, height // 8, width // 8, generator=g), size=(height, width),
+                          mode="bicubic")
+    return (blobs + 0.1 * torch.rand(1, 3, height, width, generator=g)).clamp(0.0, 1.0)
+
+
+def _magenta(device: torch.device | str = "cpu") -> MagentaStylizer:
+    return MagentaStylizer(torch.tensor(all_presets()["starry_night"].vector), device)
+
+
+def test_compiled_network_paints_the_same_pixels():
+    eager, compiled = _magenta(), _magenta()
+    compiled.accelerate(compile=True)
+    content = _photo()
+    with torch.no_grad():
+        expected = eager.stylize(content)
+        # Built on the first call; a channels-last view of the same frame must give the same pixels.
+        first = compiled.stylize(content)
+        again = compiled.stylize(content.contiguous(memory_format=torch.channels_last))
+    assert compiled.compiled
+    torch.testing.assert_close(first, expected, atol=1e-4, rtol=0)
+    torch.testing.assert_close(again, expected, atol=1e-4, rtol=0)
+
+
+def test_bf16_autocast_changes_little(device):
+    full, reduced = Cin26Stylizer(torch.eye(26)[19], device), Cin26Stylizer(torch.eye(26)[19], device)
+    reduced.accelerate(precision="bf16")
+    content = _photo().to(device)
+    with torch.no_grad():
+        a, b = full.stylize(content), reduced.stylize(content)
+    assert b.dtype == torch.float32 and b.shape == a.shape
+    difference = (a - b).abs()
+    assert 0 < difference.mean() < 0.02  # it really ran in bf16, and the picture is the same one
+
+
+def test_precision_errors():
+    stylizer = _magenta()
+    with pytest.raises(UserInputError, match="fp16 needs a GPU"):
+        stylizer.accelerate(precision="fp16")
+    with pytest.raises(UserInputError, match="--precision must be one of fp32, bf16, fp16"):
+        stylizer.accelerate(precision="int4")
+
+
+def test_failed_compile_falls_back_with_one_notice(monkeypatch, caplog):
+    def broken_compile(fn, **_):
+        def run(*args, **kwargs):
+            raise BackendCompilerFailed("inductor", RuntimeError("no C++ compiler found"), None)
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    stylizer, eager = _magenta(), _magenta()
+    stylizer.accelerate(compile=True)
+    content = _photo()
+    with caplog.at_level(logging.WARNING, logger="vidstyle"), torch.no_grad():
+        out = stylizer.stylize(content)
+        stylizer.stylize(content)
+    assert not stylizer.compiled
+    torch.testing.assert_close(out, eager.stylize(content), atol=0, rtol=0)
+    notices = [r.getMessage() for r in caplog.records]
+    assert len(notices) == 1 and "could not compile the magenta network" in notices[0]
+
+
+def test_prepare_paints_once_at_the_processing_size(monkeypatch):
+    # What a compiled network is built for before the render starts must be the size frames will have.
+    stylizer = _magenta()
+    sizes = []
+    network = stylizer._network
+    monkeypatch.setattr(stylizer, "_network", lambda x: sizes.append(tuple(x.shape)) or network(x))
+    processor = FrameProcessor(stylizer, None, max_side=96)
+    processor.prepare(width=192, height=128)
+    assert sizes == [(1, 3, 64, 96)]

@@ -43,7 +43,7 @@ class ProcessorSettings:
     strength: float = 1.0
     keep_processing_size: bool = False
     compile: bool = False
-    precision: str = "fp32"
+    precision: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class BuiltProcessor:
     flow_name: str
     method: str
     compiled: bool = False
+    precision: str = "fp32"
 
 
 def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
@@ -79,7 +80,7 @@ def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
     stylizer = build_stylizer(settings.style, device)
     if isinstance(stylizer, NetworkStylizer):
         stylizer.accelerate(compile=settings.compile, precision=settings.precision)
-    elif settings.precision != "fp32":
+    elif settings.precision not in ("auto", "fp32"):
         raise UserInputError("--precision applies to the feed-forward networks, not to --method optimize")
     temporal = None
     flow_name = "none"
@@ -100,8 +101,10 @@ def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
     max_side = settings.max_side or default_max_side(device)
     processor = FrameProcessor(stylizer, temporal, max_side=max_side, strength=settings.strength,
                                keep_processing_size=settings.keep_processing_size)
-    compiled = isinstance(stylizer, NetworkStylizer) and stylizer.compiled
-    return BuiltProcessor(processor, device, flow_name, settings.style.method, compiled)
+    network = isinstance(stylizer, NetworkStylizer)
+    return BuiltProcessor(processor, device, flow_name, settings.style.method,
+                          compiled=network and stylizer.compiled,
+                          precision=stylizer.precision if network else "fp32")
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -166,18 +169,17 @@ def open_render_source(settings: RenderSettings) -> FrameSource:
 @dataclass(frozen=True)
 class JobResult:
     result: RenderResult
-    device: torch.device
-    flow: str
-    method: str
+    built: BuiltProcessor
 
     def summary(self, settings: RenderSettings) -> dict:
         """The ``--json`` object of CONTRACT.md (plus a few extra keys)."""
-        r = self.result
+        r, b = self.result, self.built
         return {"input": str(settings.input), "output": str(settings.output), "frames": r.frames,
-                "seconds": round(r.seconds, 3), "fps": round(r.fps, 3), "method": self.method, "flow": self.flow,
-                "device": describe(self.device), "style": settings.processing.style.label,
-                "temporal": settings.processing.temporal, "resumed_frames": r.resumed_frames,
-                "audio_streams_copied": r.audio_copied, "audio_streams_transcoded": r.audio_transcoded}
+                "seconds": round(r.seconds, 3), "fps": round(r.fps, 3), "method": b.method, "flow": b.flow_name,
+                "device": describe(b.device), "style": settings.processing.style.label,
+                "temporal": settings.processing.temporal, "precision": b.precision, "compiled": b.compiled,
+                "resumed_frames": r.resumed_frames, "audio_streams_copied": r.audio_copied,
+                "audio_streams_transcoded": r.audio_transcoded}
 
 
 def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) -> JobResult:
@@ -203,4 +205,4 @@ def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) 
     result = render(source, built.processor, settings.output, work, encode=settings.encode,
                     segment_frames=settings.segment_frames, first_number=first_number,
                     progress=progress)
-    return JobResult(result, built.device, built.flow_name, built.method)
+    return JobResult(result, built)

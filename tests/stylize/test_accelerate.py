@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch._dynamo.exc import BackendCompilerFailed
 
+from vidstyle.device import default_precision
 from vidstyle.errors import UserInputError
 from vidstyle.processor import FrameProcessor
 from vidstyle.stylize.feedforward import Cin26Stylizer, MagentaStylizer
@@ -30,7 +31,7 @@ def _magenta(device: torch.device | str = "cpu") -> MagentaStylizer:
 
 def test_compiled_network_paints_the_same_pixels():
     eager, compiled = _magenta(), _magenta()
-    compiled.accelerate(compile=True)
+    compiled.accelerate(compile=True, precision="fp32")
     content = _photo()
     with torch.no_grad():
         expected = eager.stylize(content)
@@ -57,8 +58,19 @@ def test_precision_errors():
     stylizer = _magenta()
     with pytest.raises(UserInputError, match="fp16 needs a GPU"):
         stylizer.accelerate(precision="fp16")
-    with pytest.raises(UserInputError, match="--precision must be one of fp32, bf16, fp16"):
+    with pytest.raises(UserInputError, match="--precision must be one of auto, fp32, bf16, fp16"):
         stylizer.accelerate(precision="int4")
+
+
+@pytest.mark.parametrize("avx512_bf16, amx, expected", [(True, False, "bf16"), (False, True, "bf16"),
+                                                         (False, False, "fp32")])
+def test_auto_precision_is_bf16_only_where_the_cpu_has_it(monkeypatch, avx512_bf16, amx, expected):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    stylizer = _magenta()
+    stylizer.accelerate(precision="auto")
+    assert stylizer.precision == expected
+    assert default_precision(torch.device("cuda")) == "fp32"  # fp16 on GPUs is not measured here
 
 
 def test_failed_compile_falls_back_with_one_notice(monkeypatch, caplog):
@@ -69,7 +81,7 @@ def test_failed_compile_falls_back_with_one_notice(monkeypatch, caplog):
 
     monkeypatch.setattr(torch, "compile", broken_compile)
     stylizer, eager = _magenta(), _magenta()
-    stylizer.accelerate(compile=True)
+    stylizer.accelerate(compile=True, precision="fp32")
     content = _photo()
     with caplog.at_level(logging.WARNING, logger="vidstyle"), torch.no_grad():
         out = stylizer.stylize(content)

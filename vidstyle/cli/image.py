@@ -50,7 +50,7 @@ def image_command(
     strength: Strength = 1.0,
     preserve_color: PreserveColor = False,
     style_scale: StyleScale = 1.0,
-    precision: Precision = "fp32",
+    precision: Precision = "auto",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,

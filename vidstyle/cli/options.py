@@ -30,7 +30,8 @@ PreserveColor = Annotated[bool, typer.Option("--preserve-color", help="Keep the 
                                              "transfer only the painting's strokes (luminance).")]
 StyleScale = Annotated[float, typer.Option(help="Bigger than 1 paints bigger strokes.")]
 Precision = Annotated[str, typer.Option(
-    help="Arithmetic of the feed-forward network: fp32, bf16 (autocast; CPU or GPU) or fp16 (GPU).")]
+    help="Arithmetic of the feed-forward network: auto (bf16 on CPUs with native bf16, else fp32), "
+    "fp32, bf16 or fp16 (GPU).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notices on stderr.")]
 Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks of errors.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line of stdout.")]

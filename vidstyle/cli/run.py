@@ -47,7 +47,7 @@ def run_command(
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
                                           "(torch.compile): about 2x faster per frame on a CPU, after a "
                                           "one-time build per frame size (~40 s, cached).")] = R["compile"],
-    precision: Precision = "fp32",
+    precision: Precision = "auto",
     fps: Annotated[float, typer.Option(help="Frame rate of image-sequence input.")] = R["fps"],
     start: Annotated[str | None, typer.Option(help="Start time: seconds or HH:MM:SS.mmm.")] = None,
     end: Annotated[str | None, typer.Option(help="End time: seconds or HH:MM:SS.mmm.")] = None,
@@ -88,4 +88,5 @@ def run_command(
         emit_json(summary)
     elif not quiet:
         typer.echo(f"wrote {output}: {summary['frames']} frames at {summary['fps']:.1f} fps "
-                   f"({summary['device']}, flow {summary['flow']})", err=True)
+                   f"({summary['device']} {summary['precision']}{', compiled' if summary['compiled'] else ''}, "
+                   f"flow {summary['flow']})", err=True)

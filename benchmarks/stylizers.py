@@ -37,7 +37,7 @@ def _stylizers(device: torch.device, folder: Path) -> dict[str, Callable[[], Net
 
 
 def _variants(device: torch.device, compile_too: bool) -> list[tuple[str, dict]]:
-    variants = [("eager fp32", {}), ("eager bf16 autocast", {"precision": "bf16"})]
+    variants = [("eager fp32", {"precision": "fp32"}), ("eager bf16 autocast", {"precision": "bf16"})]
     if device.type == "cuda":
         variants.append(("eager fp16 autocast", {"precision": "fp16"}))
     if compile_too:

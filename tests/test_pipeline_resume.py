@@ -13,7 +13,7 @@ from vidstyle.io.reader import open_source
 from vidstyle.pipeline import render
 from vidstyle.processor import FrameProcessor
 from vidstyle.resume import WorkDir
-from vidstyle.temporal.consistency import FlowTemporalFilter
+from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
 
 
 class PosterizeStylizer:
@@ -39,8 +39,9 @@ class DiesAt(PosterizeStylizer):
         return super().stylize(content)
 
 
-def _processor(stylizer) -> FrameProcessor:
-    return FrameProcessor(stylizer, FlowTemporalFilter(DisFlow()), max_side=None)
+def _processor(stylizer, long_term: tuple[int, ...] = ()) -> FrameProcessor:
+    return FrameProcessor(stylizer, FlowTemporalFilter(DisFlow(), TemporalSettings(long_term=long_term)),
+                          max_side=None)
 
 
 def _decode(path) -> list[np.ndarray]:
@@ -51,15 +52,16 @@ def _decode(path) -> list[np.ndarray]:
 FINGERPRINT = {"style": "posterize"}
 
 
-def test_interrupted_render_resumes_to_the_same_frames(clip16, tmp_path):
+@pytest.mark.parametrize("long_term", [(), (2, 4)], ids=["short-term", "long-term"])
+def test_interrupted_render_resumes_to_the_same_frames(clip16, tmp_path, long_term):
     reference = tmp_path / "reference.mp4"
-    render(open_source(clip16), _processor(PosterizeStylizer()), reference,
+    render(open_source(clip16), _processor(PosterizeStylizer(), long_term), reference,
            WorkDir(tmp_path / "w1", FINGERPRINT, resume=False, overwrite=False), segment_frames=5)
 
     out = tmp_path / "out.mp4"
     work_path = tmp_path / "w2"
     with pytest.raises(RenderInterrupted, match="--resume"):
-        render(open_source(clip16), _processor(DiesAt(12)), out,
+        render(open_source(clip16), _processor(DiesAt(12), long_term), out,
                WorkDir(work_path, FINGERPRINT, resume=False, overwrite=False), segment_frames=5)
     assert not out.exists()
     assert not list(tmp_path.glob("*.partial*"))
@@ -70,7 +72,7 @@ def test_interrupted_render_resumes_to_the_same_frames(clip16, tmp_path):
     with pytest.raises(UserInputError, match="other settings"):
         WorkDir(work_path, {"style": "other"}, resume=True, overwrite=False)
 
-    result = render(open_source(clip16), _processor(PosterizeStylizer()), out,
+    result = render(open_source(clip16), _processor(PosterizeStylizer(), long_term), out,
                     WorkDir(work_path, FINGERPRINT, resume=True, overwrite=False), segment_frames=5)
     assert result.resumed_frames == 10 and result.frames == 16
     resumed, uninterrupted = _decode(out), _decode(reference)

@@ -39,6 +39,7 @@ class ProcessorSettings:
     raft_weights: Path | None = None
     temporal: bool = True
     temporal_weight: float | None = None
+    long_term: bool = False
     max_side: int | None = None
     strength: float = 1.0
     keep_processing_size: bool = False
@@ -94,9 +95,11 @@ def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
 
             temporal = RuderTemporalFilter(flow, settings.temporal_weight)
         else:
-            from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
+            from vidstyle.temporal.consistency import LONG_TERM_FRAMES, FlowTemporalFilter, TemporalSettings
 
             extra = {} if settings.temporal_weight is None else {"weight": settings.temporal_weight}
+            if settings.long_term:
+                extra["long_term"] = LONG_TERM_FRAMES
             temporal = FlowTemporalFilter(flow, TemporalSettings(**extra))
     max_side = settings.max_side or default_max_side(device)
     processor = FrameProcessor(stylizer, temporal, max_side=max_side, strength=settings.strength,

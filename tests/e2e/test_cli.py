@@ -6,9 +6,11 @@ import json
 
 import av
 import cv2
+import numpy as np
 import pytest
 
 from vidstyle.cli.app import main
+from vidstyle.metrics import warp_errors
 from vidstyle.synth import synth_frames
 
 
@@ -45,6 +47,20 @@ class TestRun:
         with av.open(str(out)) as c:
             assert sum(1 for _ in c.decode(video=0)) == 16
             assert c.streams.audio and c.streams.video[0].width == 160
+
+    def test_long_term_steadier_than_per_frame(self, clip16, tmp_path, capsys):
+        outputs = {}
+        for name, extra in (("long", ["--long-term"]), ("per_frame", ["--no-temporal"])):
+            outputs[name] = tmp_path / f"{name}.mp4"
+            code, _, err = run_cli(["run", str(clip16), "-o", str(outputs[name]), "--style", "starry_night",
+                                    "--quiet", *extra], capsys)
+            assert code == 0, err
+        def frames(path):
+            with av.open(str(path)) as c:
+                return [f.to_ndarray(format="rgb24").astype(np.float32) / 255.0 for f in c.decode(video=0)]
+
+        errors = {k: warp_errors(frames(clip16), frames(v)).mean_output for k, v in outputs.items()}
+        assert errors["long"] < 0.5 * errors["per_frame"]
 
     def test_image_sequence_out_numbered_from_one(self, clip16, tmp_path, capsys):
         code, _, err = run_cli(["run", str(clip16), "-o", str(tmp_path / "seq" / "f_%04d.png"), "--style",

@@ -21,6 +21,7 @@ from vidstyle.temporal.consistency import (
     FlowTemporalFilter,
     TemporalSettings,
     blend,
+    compose_flow,
     reliable_motion,
     resize_flow,
 )
@@ -216,18 +217,52 @@ class TestFlowTemporalFilter:
         assert filt.cuts == 1
         torch.testing.assert_close(out, stylizer.stylize(b), rtol=0, atol=0)
 
-    def test_state_dict_round_trip(self):
-        frames = [to_tensor(f) for f in synth_frames(6, W, H)]
+    @pytest.mark.parametrize("long_term", [(), (2, 4)])
+    def test_state_dict_round_trip(self, long_term):
+        frames = [to_tensor(f) for f in synth_frames(9, W, H)]
         stylizer = Flicker()
-        first = FlowTemporalFilter(DisFlow())
-        for f in frames[:4]:
+        settings = TemporalSettings(long_term=long_term)
+        first = FlowTemporalFilter(DisFlow(), settings)
+        for f in frames[:5]:
             first.step(f, stylizer)
         state = {k: v.clone() for k, v in first.state_dict().items()}
         assert state and all(isinstance(v, torch.Tensor) for v in state.values())
-        resumed = FlowTemporalFilter(DisFlow())
+        assert any(k.startswith("older") for k in state) == bool(long_term)
+        resumed = FlowTemporalFilter(DisFlow(), settings)
         resumed.load_state_dict(state)
-        for f in frames[4:]:
+        for f in frames[5:]:
             assert torch.equal(first.step(f, stylizer), resumed.step(f, stylizer))
+
+    def test_long_term_anchors_what_one_frame_hid(self):
+        # A pole passes in front of a still scene for one frame. The frame after it cannot be anchored to
+        # frame t-1 there (the pole), so per-frame strokes would flash in its place; frame t-2 can.
+        bg = texture(seed=21)
+        pole = bg.clone()
+        pole[..., 40:52] = 0.05
+        frames = [bg] * 6 + [pole] + [bg] * 2
+
+        class EveryCallFlicker(Flicker):
+            calls = 0
+
+            def stylize(self, content):
+                self.calls += 1
+                noise = texture(*content.shape[-2:], cell=2, seed=1000 + self.calls) - 0.5
+                return (content + 2 * self.amplitude * noise).clamp(0.0, 1.0)
+
+        def flash(settings: TemporalSettings) -> float:
+            outs = _run(frames, EveryCallFlicker(), settings, flow=ZeroFlow())
+            return float((outs[7] - outs[5])[..., 40:52].abs().mean())
+
+        short, long = flash(TemporalSettings()), flash(TemporalSettings(long_term=(2, 4)))
+        assert short > 0.05  # the flash is there without the long-term terms
+        assert long < 0.3 * short
+
+    def test_compose_flow_adds_shifts(self):
+        one, two = torch.zeros(1, 2, H, W), torch.zeros(1, 2, H, W)
+        one[:, 0], two[:, 0] = 1.0, 2.0
+        composed = compose_flow(one, two)
+        inside = composed[..., : W - 2]  # the last two columns read past the edge (border repeats)
+        torch.testing.assert_close(inside, torch.tensor([3.0, 0.0]).view(1, 2, 1, 1).expand_as(inside))
 
     def test_state_dict_empty_before_first_frame(self):
         filt = FlowTemporalFilter(DisFlow())

@@ -32,6 +32,9 @@ def run_command(
     temporal_weight: Annotated[float | None, typer.Option(help="How strongly the previous frame "
                                                           "constrains the next (default 20 feed-forward, "
                                                           "30 optimize; 0 = per frame).")] = None,
+    long_term: Annotated[bool, typer.Option("--long-term", help="Also anchor each frame to frames t-2 and "
+                                            "t-4 where t-1 hid the pixel (Ruder et al.); about a third slower.")]
+    = False,
     flow: Annotated[str, typer.Option(help="auto, dis, farneback or raft (optical flow on the input).")] = R["flow"],
     flow_scale: Annotated[float, typer.Option(help="Compute DIS/Farneback flow at this fraction of the "
                                               "processing size.")] = 1.0,
@@ -74,7 +77,8 @@ def run_command(
                            preserve_color=preserve_color, style_scale=style_scale)
     processing = ProcessorSettings(style=request, device=device, flow=flow, flow_scale=flow_scale,
                                    raft_weights=raft_weights, temporal=not no_temporal,
-                                   temporal_weight=temporal_weight, max_side=max_side, strength=strength,
+                                   temporal_weight=temporal_weight, long_term=long_term, max_side=max_side,
+                                   strength=strength,
                                    keep_processing_size=keep_processing_size, compile=compile,
                                    precision=precision)
     settings = RenderSettings(input=input, output=output, processing=processing,

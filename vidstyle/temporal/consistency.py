@@ -34,6 +34,7 @@ bilinear resampling blurs the painting visibly within a second.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -54,6 +55,8 @@ BOUNDARY_ABSOLUTE = 0.02
 BOUNDARY_BAND_SIGMA = 6.0
 # The stillness test averages its evidence over a Gaussian window of this σ (pixels).
 STILLNESS_SIGMA = 4.0
+# --long-term: frames t-2 and t-4 besides t-1 (Ruder et al. 2016 use t-1, t-2, t-4 as well).
+LONG_TERM_FRAMES = (2, 4)
 # Contrast restoration: statistics over 3x3 windows at half size (about 6x6 pixels); largest gain.
 CONTRAST_RADIUS = 1
 MAX_CONTRAST_GAIN = 2.0
@@ -72,6 +75,8 @@ class TemporalSettings:
     error than zero motion does for a pixel to move, ≥ 0.
     ``contrast``, ``still_contrast``: fraction of the local contrast lost to blending that is given
     back on moving and on still pixels, 0..1.
+    ``long_term``: older frames (how many back, each ≥ 2, e.g. (2, 4)) that also anchor frame t where
+    frame t-1 cannot: Ruder et al.'s long-term terms, for what a passing object hid for a frame or two.
     """
 
     weight: float = 20.0
@@ -80,6 +85,7 @@ class TemporalSettings:
     stillness_margin: float = 1e-4
     contrast: float = 0.2
     still_contrast: float = 1.0
+    long_term: tuple[int, ...] = ()
 
 
 def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -232,24 +238,52 @@ def reliable_motion(
 
 def consistent_frame(
     fresh: torch.Tensor, prev_output: torch.Tensor, content: torch.Tensor, previous: torch.Tensor,
-    flow: torch.Tensor, settings: TemporalSettings,
+    flow: torch.Tensor, settings: TemporalSettings, older: Sequence[Past] = (),
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frame t from its fresh stylization and the previous output: the masked temporal blend.
+    """Frame t from its fresh stylization and the previous output(s): the masked temporal blend.
 
     Pixels that did not move copy frame t-1's output exactly (no resampling) and get all their
     contrast back; moving ones read it warped with bicubic interpolation (it is resampled every frame,
-    and bilinear would blur it within a second).
+    and bilinear would blur it within a second). Each frame of ``older`` (flows composed to frame t)
+    anchors the pixels the nearer frames leave uncovered, with weight max(M_k - Σ nearer weights, 0) as
+    in Ruder et al. (2016); the anchors are averaged by weight, and their summed weight is the mask.
 
     Convention:
         fresh, prev_output, content, previous: :math:`(1, 3, H, W)` float RGB 0..1 (frame t stylized,
         frame t-1's output, input frames t and t-1); flow: :math:`(1, 2, H, W)` frame t -> t-1 in
-        pixels. Returns the output :math:`(1, 3, H, W)` in 0..1 and the mask :math:`(1, 1, H, W)`.
+        pixels. Returns the output :math:`(1, 3, H, W)` in 0..1 and frame t-1's mask
+        :math:`(1, 1, H, W)` (what scene-cut detection reads).
     """
     s = settings
     moving, mask = motion_mask(content, previous, backward_warp(previous, flow), flow, s)
     anchor = torch.where(moving, backward_warp(prev_output, flow, mode="bicubic"), prev_output)
     contrast = s.still_contrast + (s.contrast - s.still_contrast) * moving.to(fresh.dtype)
-    return blend(fresh, anchor, mask, s.weight, contrast=contrast).clamp(0.0, 1.0), mask
+    covered, weighted = mask, mask * anchor
+    for past in older:
+        error = (content - backward_warp(past.content, past.flow)).square().sum(dim=1, keepdim=True)
+        reliable = torch.exp(-s.photometric * error) * flow_in_frame(past.flow)
+        weight = (reliable - covered).clamp_min(0.0)
+        weighted = weighted + weight * backward_warp(past.output, past.flow, mode="bicubic")
+        covered = covered + weight
+    if older:
+        anchor = torch.where(covered > 0, weighted / covered.clamp_min(1e-6), anchor)
+    return blend(fresh, anchor, covered, s.weight, contrast=contrast).clamp(0.0, 1.0), mask
+
+
+@dataclass
+class Past:
+    """An older frame kept for the long-term terms: its input and output, and the flow from the frame
+    being made to it (composed one frame at a time). Tensors (1, C, H, W); ``age`` in frames."""
+
+    age: int
+    content: torch.Tensor
+    output: torch.Tensor
+    flow: torch.Tensor
+
+
+def compose_flow(to_previous: torch.Tensor, previous_to_older: torch.Tensor) -> torch.Tensor:
+    """Flow t -> t-k from t -> t-1 and t-1 -> t-k: w(x) + w'(x + w(x)); all (B, 2, H, W) pixels."""
+    return to_previous + backward_warp(previous_to_older, to_previous)
 
 
 class FlowTemporalFilter:
@@ -270,27 +304,42 @@ class FlowTemporalFilter:
     def reset(self) -> None:
         self._prev_content: torch.Tensor | None = None
         self._prev_output: torch.Tensor | None = None
+        self._older: list[Past] = []
 
     def step(self, content: torch.Tensor, stylizer: Stylizer) -> torch.Tensor:
         check_shape(content, [1, 3, "H", "W"], "content")
         out = stylizer.stylize(content)
         previous = self._prev_content
+        older: list[Past] = []
         if previous is not None and previous.shape == content.shape and self.settings.weight > 0:
             flow = self.flow(content, previous)
-            consistent, mask = consistent_frame(out, self._prev_output, content, previous, flow, self.settings)
+            if self.settings.long_term:
+                # what was k frames before t-1 is k+1 before t; the flow to it goes through frame t-1
+                aged = [Past(p.age + 1, p.content, p.output, compose_flow(flow, p.flow)) for p in self._older]
+                older = [Past(1, previous, self._prev_output, flow), *aged]
+            anchors = [p for p in older if p.age in self.settings.long_term]
+            consistent, mask = consistent_frame(out, self._prev_output, content, previous, flow,
+                                                self.settings, anchors)
             self.last_mask_fraction = float(mask.mean())
             if is_scene_cut(mask):
                 self.cuts += 1
+                older = []
             else:
                 out = consistent
+        self._older = [p for p in older if p.age < max(self.settings.long_term, default=0)]
         self._prev_content, self._prev_output = content, out
         return out
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """The previous input and output frames (empty before the first frame); tensors only."""
+        """The previous input and output frames, and the older ones of the long-term terms (empty before
+        the first frame); tensors only."""
         if self._prev_content is None:
             return {}
-        return {"prev_content": self._prev_content, "prev_output": self._prev_output}
+        state = {"prev_content": self._prev_content, "prev_output": self._prev_output}
+        for i, p in enumerate(self._older):
+            state |= {f"older{i}_age": torch.tensor(p.age), f"older{i}_content": p.content,
+                      f"older{i}_output": p.output, f"older{i}_flow": p.flow}
+        return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Resume from :meth:`state_dict`: the next ``step`` gives what an uninterrupted run gives."""
@@ -298,3 +347,8 @@ class FlowTemporalFilter:
         if state:
             self._prev_content = state["prev_content"]
             self._prev_output = state["prev_output"]
+            i = 0
+            while f"older{i}_age" in state:
+                self._older.append(Past(int(state[f"older{i}_age"]), state[f"older{i}_content"],
+                                        state[f"older{i}_output"], state[f"older{i}_flow"]))
+                i += 1

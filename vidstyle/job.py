@@ -87,15 +87,17 @@ def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
     flow_name = "none"
     if settings.temporal:
         from vidstyle.flow.factory import build_flow
+        from vidstyle.temporal.longterm import LONG_TERM_FRAMES
 
         flow = build_flow(settings.flow, device, raft_weights=settings.raft_weights, scale=settings.flow_scale)
         flow_name = getattr(flow, "name", settings.flow)
         if settings.style.method == "optimize":
             from vidstyle.temporal.ruder import RuderTemporalFilter
 
-            temporal = RuderTemporalFilter(flow, settings.temporal_weight)
+            temporal = RuderTemporalFilter(flow, settings.temporal_weight,
+                                           long_term=LONG_TERM_FRAMES if settings.long_term else ())
         else:
-            from vidstyle.temporal.consistency import LONG_TERM_FRAMES, FlowTemporalFilter, TemporalSettings
+            from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
 
             extra = {} if settings.temporal_weight is None else {"weight": settings.temporal_weight}
             if settings.long_term:

@@ -17,11 +17,11 @@ from vidstyle.flow.opencv import DisFlow
 from vidstyle.io.convert import to_tensor
 from vidstyle.metrics import warp_errors
 from vidstyle.synth import synth_frames
+from vidstyle.temporal.longterm import compose_flow
 from vidstyle.temporal.consistency import (
     FlowTemporalFilter,
     TemporalSettings,
     blend,
-    compose_flow,
     reliable_motion,
     resize_flow,
 )

@@ -45,6 +45,7 @@ from vidstyle.errors import ShapeError
 from vidstyle.flow.base import FlowEstimator
 from vidstyle.flow.warp import backward_warp, flow_in_frame
 from vidstyle.stylize.base import Stylizer
+from vidstyle.temporal.longterm import History, Past, add_anchors
 from vidstyle.temporal.scenecut import is_scene_cut
 
 # Motion boundaries: |∇u|² + |∇v|² > 0.01 |w|² + 0.02. Ruder et al. use 0.002 for the constant, which
@@ -55,8 +56,6 @@ BOUNDARY_ABSOLUTE = 0.02
 BOUNDARY_BAND_SIGMA = 6.0
 # The stillness test averages its evidence over a Gaussian window of this σ (pixels).
 STILLNESS_SIGMA = 4.0
-# --long-term: frames t-2 and t-4 besides t-1 (Ruder et al. 2016 use t-1, t-2, t-4 as well).
-LONG_TERM_FRAMES = (2, 4)
 # Contrast restoration: statistics over 3x3 windows at half size (about 6x6 pixels); largest gain.
 CONTRAST_RADIUS = 1
 MAX_CONTRAST_GAIN = 2.0
@@ -236,6 +235,12 @@ def reliable_motion(
     return flow * moving.to(flow.dtype), mask
 
 
+def _photometric_mask(content: torch.Tensor, past: Past, alpha: float) -> torch.Tensor:
+    """exp(-α e) of frame t against an older input frame warped by the composed flow, 0 off frame."""
+    error = (content - backward_warp(past.content, past.flow)).square().sum(dim=1, keepdim=True)
+    return torch.exp(-alpha * error) * flow_in_frame(past.flow)
+
+
 def consistent_frame(
     fresh: torch.Tensor, prev_output: torch.Tensor, content: torch.Tensor, previous: torch.Tensor,
     flow: torch.Tensor, settings: TemporalSettings, older: Sequence[Past] = (),
@@ -246,7 +251,7 @@ def consistent_frame(
     contrast back; moving ones read it warped with bicubic interpolation (it is resampled every frame,
     and bilinear would blur it within a second). Each frame of ``older`` (flows composed to frame t)
     anchors the pixels the nearer frames leave uncovered, with weight max(M_k - Σ nearer weights, 0) as
-    in Ruder et al. (2016); the anchors are averaged by weight, and their summed weight is the mask.
+    in Ruder et al. (2016) (:func:`vidstyle.temporal.longterm.add_anchors`).
 
     Convention:
         fresh, prev_output, content, previous: :math:`(1, 3, H, W)` float RGB 0..1 (frame t stylized,
@@ -258,32 +263,10 @@ def consistent_frame(
     moving, mask = motion_mask(content, previous, backward_warp(previous, flow), flow, s)
     anchor = torch.where(moving, backward_warp(prev_output, flow, mode="bicubic"), prev_output)
     contrast = s.still_contrast + (s.contrast - s.still_contrast) * moving.to(fresh.dtype)
-    covered, weighted = mask, mask * anchor
-    for past in older:
-        error = (content - backward_warp(past.content, past.flow)).square().sum(dim=1, keepdim=True)
-        reliable = torch.exp(-s.photometric * error) * flow_in_frame(past.flow)
-        weight = (reliable - covered).clamp_min(0.0)
-        weighted = weighted + weight * backward_warp(past.output, past.flow, mode="bicubic")
-        covered = covered + weight
-    if older:
-        anchor = torch.where(covered > 0, weighted / covered.clamp_min(1e-6), anchor)
+    others = ((backward_warp(p.output, p.flow, mode="bicubic"), _photometric_mask(content, p, s.photometric))
+              for p in older)
+    anchor, covered = add_anchors(anchor, mask, others)
     return blend(fresh, anchor, covered, s.weight, contrast=contrast).clamp(0.0, 1.0), mask
-
-
-@dataclass
-class Past:
-    """An older frame kept for the long-term terms: its input and output, and the flow from the frame
-    being made to it (composed one frame at a time). Tensors (1, C, H, W); ``age`` in frames."""
-
-    age: int
-    content: torch.Tensor
-    output: torch.Tensor
-    flow: torch.Tensor
-
-
-def compose_flow(to_previous: torch.Tensor, previous_to_older: torch.Tensor) -> torch.Tensor:
-    """Flow t -> t-k from t -> t-1 and t-1 -> t-k: w(x) + w'(x + w(x)); all (B, 2, H, W) pixels."""
-    return to_previous + backward_warp(previous_to_older, to_previous)
 
 
 class FlowTemporalFilter:
@@ -304,29 +287,25 @@ class FlowTemporalFilter:
     def reset(self) -> None:
         self._prev_content: torch.Tensor | None = None
         self._prev_output: torch.Tensor | None = None
-        self._older: list[Past] = []
+        self._history = History(self.settings.long_term)
 
     def step(self, content: torch.Tensor, stylizer: Stylizer) -> torch.Tensor:
         check_shape(content, [1, 3, "H", "W"], "content")
         out = stylizer.stylize(content)
         previous = self._prev_content
-        older: list[Past] = []
         if previous is not None and previous.shape == content.shape and self.settings.weight > 0:
             flow = self.flow(content, previous)
-            if self.settings.long_term:
-                # what was k frames before t-1 is k+1 before t; the flow to it goes through frame t-1
-                aged = [Past(p.age + 1, p.content, p.output, compose_flow(flow, p.flow)) for p in self._older]
-                older = [Past(1, previous, self._prev_output, flow), *aged]
-            anchors = [p for p in older if p.age in self.settings.long_term]
+            self._history.advance(previous, self._prev_output, flow)
             consistent, mask = consistent_frame(out, self._prev_output, content, previous, flow,
-                                                self.settings, anchors)
+                                                self.settings, self._history.anchors())
             self.last_mask_fraction = float(mask.mean())
             if is_scene_cut(mask):
                 self.cuts += 1
-                older = []
+                self._history.clear()
             else:
                 out = consistent
-        self._older = [p for p in older if p.age < max(self.settings.long_term, default=0)]
+        else:
+            self._history.clear()
         self._prev_content, self._prev_output = content, out
         return out
 
@@ -335,11 +314,8 @@ class FlowTemporalFilter:
         the first frame); tensors only."""
         if self._prev_content is None:
             return {}
-        state = {"prev_content": self._prev_content, "prev_output": self._prev_output}
-        for i, p in enumerate(self._older):
-            state |= {f"older{i}_age": torch.tensor(p.age), f"older{i}_content": p.content,
-                      f"older{i}_output": p.output, f"older{i}_flow": p.flow}
-        return state
+        return {"prev_content": self._prev_content, "prev_output": self._prev_output,
+                **self._history.state_dict()}
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Resume from :meth:`state_dict`: the next ``step`` gives what an uninterrupted run gives."""
@@ -347,8 +323,4 @@ class FlowTemporalFilter:
         if state:
             self._prev_content = state["prev_content"]
             self._prev_output = state["prev_output"]
-            i = 0
-            while f"older{i}_age" in state:
-                self._older.append(Past(int(state[f"older{i}_age"]), state[f"older{i}_content"],
-                                        state[f"older{i}_output"], state[f"older{i}_flow"]))
-                i += 1
+            self._history.load_state_dict(state)

@@ -1,13 +1,17 @@
 """Ruder et al. (2016) for ``--method optimize``: each frame's optimisation starts from the warped
-previous result and carries a temporal loss, weighted by the reliability mask."""
+previous result and carries a temporal loss, weighted by the reliability mask; with ``long_term``,
+older frames anchor what the previous one did not show (their flows computed directly, both ways)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import torch
 
 from vidstyle.flow.base import FlowEstimator
 from vidstyle.flow.warp import backward_warp
 from vidstyle.stylize.optimize import OptimizeStylizer
+from vidstyle.temporal.longterm import History, add_anchors
 from vidstyle.temporal.motion import estimate_motion
 from vidstyle.temporal.scenecut import is_scene_cut
 
@@ -19,35 +23,50 @@ class RuderTemporalFilter:
     paper's choice), reliable ones from the previous stylized frame warped by the input's flow.
     """
 
-    def __init__(self, flow: FlowEstimator, temporal_weight: float | None = None) -> None:
+    def __init__(self, flow: FlowEstimator, temporal_weight: float | None = None, *,
+                 long_term: tuple[int, ...] = ()) -> None:
         self.flow = flow
         self.temporal_weight = temporal_weight
+        self.long_term = long_term
         self.reset()
 
     def reset(self) -> None:
         self._prev_content: torch.Tensor | None = None
         self._prev_output: torch.Tensor | None = None
+        self._history = History(self.long_term)
 
     def step(self, content: torch.Tensor, stylizer: OptimizeStylizer) -> torch.Tensor:
         if self._prev_content is None or self._prev_content.shape != content.shape:
             out = stylizer.stylize(content)
+            self._history.clear()
         else:
+            self._history.advance(self._prev_content, self._prev_output)
             motion = estimate_motion(self.flow, self._prev_content, content)
             if is_scene_cut(motion.mask):
                 out = stylizer.stylize(content)
+                self._history.clear()
             else:
                 warped = backward_warp(self._prev_output, motion.flow)
-                init = torch.lerp(content, warped, motion.mask)
-                out = stylizer.stylize_with_temporal(content, init, warped, motion.mask, self.temporal_weight)
+                init = torch.lerp(content, warped, motion.mask)  # disoccluded pixels start from the content
+                anchor, mask = add_anchors(warped, motion.mask, self._older_anchors(content))
+                out = stylizer.stylize_with_temporal(content, init, anchor, mask, self.temporal_weight)
         self._prev_content, self._prev_output = content, out.detach()
         return out
+
+    def _older_anchors(self, content: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """(older output warped onto frame t, its forward-backward mask), nearest first."""
+        for past in self._history.anchors():
+            motion = estimate_motion(self.flow, past.content, content)
+            yield backward_warp(past.output, motion.flow), motion.mask
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         if self._prev_content is None:
             return {}
-        return {"prev_content": self._prev_content, "prev_output": self._prev_output}
+        return {"prev_content": self._prev_content, "prev_output": self._prev_output,
+                **self._history.state_dict()}
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         self.reset()
         self._prev_content = state.get("prev_content")
         self._prev_output = state.get("prev_output")
+        self._history.load_state_dict(state)

@@ -40,7 +40,10 @@ def default_max_side(device: torch.device) -> int:
 
 def native_bf16(device: torch.device) -> bool:
     """True on CPUs that compute bfloat16 in hardware (AVX512-BF16 or AMX); elsewhere it is emulated."""
-    return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    if device.type != "cpu":
+        return False
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, present in torch 2.x
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
 def default_precision(device: torch.device) -> str:

@@ -71,8 +71,17 @@ class BuiltProcessor:
     device: torch.device
     flow_name: str
     method: str
-    compiled: bool = False
-    precision: str = "fp32"
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the network runs compiled (False again if compiling failed on the first frame)."""
+        stylizer = self.processor.stylizer
+        return isinstance(stylizer, NetworkStylizer) and stylizer.compiled
+
+    @property
+    def precision(self) -> str:
+        stylizer = self.processor.stylizer
+        return stylizer.precision if isinstance(stylizer, NetworkStylizer) else "fp32"
 
 
 def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
@@ -106,10 +115,7 @@ def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
     max_side = settings.max_side or default_max_side(device)
     processor = FrameProcessor(stylizer, temporal, max_side=max_side, strength=settings.strength,
                                keep_processing_size=settings.keep_processing_size)
-    network = isinstance(stylizer, NetworkStylizer)
-    return BuiltProcessor(processor, device, flow_name, settings.style.method,
-                          compiled=network and stylizer.compiled,
-                          precision=stylizer.precision if network else "fp32")
+    return BuiltProcessor(processor, device, flow_name, settings.style.method)
 
 
 def _same_file(a: Path, b: Path) -> bool:

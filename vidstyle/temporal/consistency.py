@@ -222,19 +222,6 @@ def motion_mask(
     return moving, mask * (1.0 - (1.0 - s.boundary_weight) * near_boundary) * flow_in_frame(kept)
 
 
-def reliable_motion(
-    content: torch.Tensor, previous: torch.Tensor, flow: torch.Tensor, settings: TemporalSettings
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The flow to warp frame t-1 with (zero where nothing moved) and the mask of :func:`motion_mask`.
-
-    Convention:
-        content, previous: :math:`(B, 3, H, W)` float RGB 0..1; flow: :math:`(B, 2, H, W)` float
-        pixels, (x, y). Returns flow :math:`(B, 2, H, W)` and mask :math:`(B, 1, H, W)` in 0..1.
-    """
-    moving, mask = motion_mask(content, previous, backward_warp(previous, flow), flow, settings)
-    return flow * moving.to(flow.dtype), mask
-
-
 def _photometric_mask(content: torch.Tensor, past: Past, alpha: float) -> torch.Tensor:
     """exp(-α e) of frame t against an older input frame warped by the composed flow, 0 off frame."""
     error = (content - backward_warp(past.content, past.flow)).square().sum(dim=1, keepdim=True)

@@ -174,3 +174,4 @@ class TestOtherCommands:
     def test_doctor(self, capsys):
         code, out, _ = run_cli(["doctor"], capsys)
         assert code == 0 and "torch" in out and "RAFT small" in out
+        assert "--precision auto" in out and "--compile" in out

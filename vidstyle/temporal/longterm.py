@@ -43,12 +43,15 @@ def add_anchors(anchor: torch.Tensor, covered: torch.Tensor,
 
     Convention: anchors (1, C, H, W); masks (1, 1, H, W) in 0..1. Returns (anchor, summed mask in 0..1).
     """
+    others = list(others)
+    if not others:  # the default (no --long-term): nothing to fold, no work in the per-frame path
+        return anchor, covered
     weighted = covered * anchor
     for warped, reliability in others:
         weight = (reliability - covered).clamp_min(0.0)
         weighted = weighted + weight * warped
         covered = covered + weight
-    return torch.where(covered > 0, weighted / covered.clamp_min(1e-6), anchor), covered
+    return torch.where(covered > 1e-6, weighted / covered.clamp_min(1e-6), anchor), covered
 
 
 class History:

@@ -5,8 +5,9 @@ Run from the repository root:  python -m benchmarks.temporal [--frames N] [--cli
 For each clip in ``$VIDSTYLE_SHARED_DATA`` (default ``<repo>/../shared/data``; missing ones are skipped):
 the first ``--frames`` frames go through ``vidstyle.pipeline.render`` (decode, stylize at long side 640,
 encode H.264 crf 18) with the Magenta stylizer and The Starry Night, once per frame (``--no-temporal``)
-and once with ``FlowTemporalFilter`` for each flow method (DIS, Farneback). The encoded output is then
-measured the way the outside checks do (CONTRACT.md, ``../shared/tools/vsmeasure.py``):
+and once with ``FlowTemporalFilter`` for each flow method (DIS, Farneback, and DIS with
+``--long-term``). The encoded output is then measured the way the outside checks do (CONTRACT.md,
+``../shared/tools/vsmeasure.py``):
 
 - warp: mean warping error at width 480 with Farneback flow on the input and Ruder's forward-backward
   mask (the reference mask, without the motion-boundary term ``vidstyle.metrics`` adds); "/input" is
@@ -51,6 +52,7 @@ from vidstyle.stylize.feedforward import MagentaStylizer, StyleVectorComputer
 from vidstyle.stylize.losses import content_distance, style_distance
 from vidstyle.stylize.vgg import load_vgg19
 from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
+from vidstyle.temporal.longterm import LONG_TERM_FRAMES
 
 CLIPS = {
     "cutBunny": "videos/cutBunny.mp4",
@@ -126,18 +128,19 @@ def gt_pair_error(frames_out: list[np.ndarray], gt: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------- runs
-def _processor(stylizer, flow: str | None) -> FrameProcessor:
-    temporal = None if flow is None else FlowTemporalFilter(build_flow(flow), TemporalSettings())
+def _processor(stylizer, flow: str | None, long_term: bool = False) -> FrameProcessor:
+    settings = TemporalSettings(long_term=LONG_TERM_FRAMES if long_term else ())
+    temporal = None if flow is None else FlowTemporalFilter(build_flow(flow), settings)
     return FrameProcessor(stylizer, temporal, max_side=MAX_SIDE)
 
 
-def run_clip(path: Path, frames: int, stylizer, tmp: Path, flow: str | None) -> dict:
+def run_clip(path: Path, frames: int, stylizer, tmp: Path, flow: str | None, long_term: bool = False) -> dict:
     """Render ``frames`` frames; returns the decoded output, wall fps and CPU ms per frame."""
-    name = f"{path.stem}_{flow or 'per_frame'}"
+    name = f"{path.stem}_{flow or 'per_frame'}{'_long' if long_term else ''}"
     output = tmp / f"{name}.mp4"
     work = WorkDir(tmp / f"{name}.work", {"bench": name}, resume=False, overwrite=True)
     source = open_source(path, max_frames=frames)
-    processor = _processor(stylizer, flow)
+    processor = _processor(stylizer, flow, long_term)
     processor.prepare(source.info.width, source.info.height)  # compiled code built outside the timing
     start_cpu = time.process_time()
     result = render(source, processor, output, work)
@@ -232,7 +235,8 @@ def main(argv: list[str] | None = None) -> None:
             inputs = [f.image for f in open_source(path, max_frames=args.frames).frames()]
             base = run_clip(path, args.frames, stylizer, tmp, None)
             runs = {"per-frame": base, **{f"temporal ({f})": run_clip(path, args.frames, stylizer, tmp, f)
-                                          for f in FLOWS}}
+                                          for f in FLOWS},
+                    "temporal (dis, --long-term)": run_clip(path, args.frames, stylizer, tmp, "dis", True)}
             measured = {}
             for label, run in runs.items():
                 err_out, err_in = reference_warp_errors(inputs, run["frames"])

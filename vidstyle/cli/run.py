@@ -33,7 +33,7 @@ def run_command(
                                                           "constrains the next (default 20 feed-forward, "
                                                           "30 optimize; 0 = per frame).")] = None,
     long_term: Annotated[bool, typer.Option("--long-term", help="Also anchor each frame to frames t-2 and "
-                                            "t-4 where t-1 hid the pixel (Ruder et al.); about a third slower.")]
+                                            "t-4 where t-1 hid the pixel (Ruder et al.); about a fifth slower.")]
     = False,
     flow: Annotated[str, typer.Option(help="auto, dis, farneback or raft (optical flow on the input).")] = R["flow"],
     flow_scale: Annotated[float, typer.Option(help="Compute DIS/Farneback flow at this fraction of the "

@@ -28,7 +28,8 @@ below were measured with ``benchmarks/temporal.py`` against the reference measur
   part, because contrast also makes every small flow error visible.
 
 The previous output is resampled with bicubic interpolation: it is warped again every frame, and
-bilinear resampling blurs the painting visibly within a second.
+bilinear resampling blurs the painting visibly within a second. With ``long_term`` (``--long-term``),
+frames t-2 and t-4 also anchor the pixels frame t-1 did not show (``vidstyle.temporal.longterm``).
 """
 
 from __future__ import annotations

@@ -66,9 +66,11 @@ class History:
         the older frames are composed through it; without, none are kept."""
         if not self.ages:
             return
+        oldest = max(self.ages)
         aged = [Past(p.age + 1, p.content, p.output,
-                     None if flow is None or p.flow is None else compose_flow(flow, p.flow)) for p in self.frames]
-        self.frames = [p for p in [Past(1, content, output, flow), *aged] if p.age <= max(self.ages)]
+                     None if flow is None or p.flow is None else compose_flow(flow, p.flow))
+                for p in self.frames if p.age < oldest]  # frames about to age out get no flow composed
+        self.frames = [Past(1, content, output, flow), *aged]
 
     def anchors(self) -> list[Past]:
         """The kept frames at the long-term ages, nearest first."""

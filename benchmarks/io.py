@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
             row = {"size": f"{w}x{h}", "decode fps": decode, "encode fps": encode_fps,
                    "pipeline fps (identity)": identity}
             if w == 640:
-                from vidstyle.job import ProcessorSettings, build_processor
+                from vidstyle.build import ProcessorSettings, build_processor
                 from vidstyle.stylize.registry import StyleRequest
 
                 settings = ProcessorSettings(style=StyleRequest("starry_night"), device="cpu", temporal=False)

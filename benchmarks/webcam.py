@@ -33,13 +33,16 @@ import torch
 
 from benchmarks.common import SHARED_DATA, cpu_name
 from benchmarks.common import RESULTS as RESULTS_DIR
+from vidstyle.build import ProcessorSettings, build_processor
 from vidstyle.device import describe
 from vidstyle.io.camera import FileCameraSource
-from vidstyle.job import ProcessorSettings, build_processor
+from vidstyle.live.adaptive import AdaptiveSize
+from vidstyle.live.controls import LiveControls
+from vidstyle.live.loop import run_live
+from vidstyle.live.session import live_cpu_threads
 from vidstyle.stylize.nets import CIN26_STYLE_NAMES
 from vidstyle.stylize.registry import StyleRequest
 from vidstyle.synth import synth_frames, write_clip
-from vidstyle.webcam import AdaptiveSize, LiveControls, live_cpu_threads, run_live
 
 RESULTS = RESULTS_DIR / "webcam.json"
 SIZES = ((320, 240), (640, 360))  # (width, height)

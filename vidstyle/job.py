@@ -1,7 +1,7 @@
 """A render job from settings: the library behind ``vidstyle run`` (and the frame processor of webcam).
 
-``RenderSettings`` holds what the user chose; :func:`build_processor` loads stylizer, flow and temporal
-filter; :func:`run_job` checks the files, opens the work folder and runs the pipeline.
+``RenderSettings`` holds what the user chose; :func:`vidstyle.build.build_processor` loads stylizer, flow
+and temporal filter; :func:`run_job` checks the files, opens the work folder and runs the pipeline.
 """
 
 from __future__ import annotations
@@ -14,37 +14,16 @@ from pathlib import Path
 
 import torch
 
-from vidstyle.device import default_max_side, describe, resolve_device
+from vidstyle.build import BuiltProcessor, ProcessorSettings, build_processor
+from vidstyle.device import describe
 from vidstyle.errors import UserInputError
 from vidstyle.io.reader import FrameSource, open_source, parse_time
 from vidstyle.io.sequence import existing_frames, is_pattern
 from vidstyle.io.writer import EncodeSettings, check_output_container
 from vidstyle.pipeline import ProgressCallback, RenderResult, render
-from vidstyle.processor import FrameProcessor
 from vidstyle.resume import WorkDir, default_work_dir
-from vidstyle.stylize.feedforward import NetworkStylizer
-from vidstyle.stylize.registry import StyleRequest, build_stylizer
 
 log = logging.getLogger("vidstyle")
-
-
-@dataclass(frozen=True)
-class ProcessorSettings:
-    """Everything that decides the painted pixels (shared by run and webcam)."""
-
-    style: StyleRequest
-    device: str = "auto"
-    flow: str = "auto"
-    flow_scale: float = 1.0
-    raft_weights: Path | None = None
-    temporal: bool = True
-    temporal_weight: float | None = None
-    long_term: bool = False
-    max_side: int | None = None
-    strength: float = 1.0
-    keep_processing_size: bool = False
-    compile: bool = False
-    precision: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -63,59 +42,6 @@ class RenderSettings:
     resume: bool = False
     work_dir: Path | None = None
     segment_frames: int = 240
-
-
-@dataclass
-class BuiltProcessor:
-    processor: FrameProcessor
-    device: torch.device
-    flow_name: str
-    method: str
-
-    @property
-    def compiled(self) -> bool:
-        """Whether the network runs compiled (False again if compiling failed on the first frame)."""
-        stylizer = self.processor.stylizer
-        return isinstance(stylizer, NetworkStylizer) and stylizer.compiled
-
-    @property
-    def precision(self) -> str:
-        stylizer = self.processor.stylizer
-        return stylizer.precision if isinstance(stylizer, NetworkStylizer) else "fp32"
-
-
-def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
-    """Load the stylizer, the flow estimator and the temporal filter for ``settings``."""
-    device = resolve_device(settings.device)
-    stylizer = build_stylizer(settings.style, device)
-    if isinstance(stylizer, NetworkStylizer):
-        stylizer.accelerate(compile=settings.compile, precision=settings.precision)
-    elif settings.precision not in ("auto", "fp32"):
-        raise UserInputError("--precision applies to the feed-forward networks, not to --method optimize")
-    temporal = None
-    flow_name = "none"
-    if settings.temporal:
-        from vidstyle.flow.factory import build_flow
-        from vidstyle.temporal.longterm import LONG_TERM_FRAMES
-
-        flow = build_flow(settings.flow, device, raft_weights=settings.raft_weights, scale=settings.flow_scale)
-        flow_name = getattr(flow, "name", settings.flow)
-        if settings.style.method == "optimize":
-            from vidstyle.temporal.ruder import RuderTemporalFilter
-
-            temporal = RuderTemporalFilter(flow, settings.temporal_weight,
-                                           long_term=LONG_TERM_FRAMES if settings.long_term else ())
-        else:
-            from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
-
-            extra = {} if settings.temporal_weight is None else {"weight": settings.temporal_weight}
-            if settings.long_term:
-                extra["long_term"] = LONG_TERM_FRAMES
-            temporal = FlowTemporalFilter(flow, TemporalSettings(**extra))
-    max_side = settings.max_side or default_max_side(device)
-    processor = FrameProcessor(stylizer, temporal, max_side=max_side, strength=settings.strength,
-                               keep_processing_size=settings.keep_processing_size)
-    return BuiltProcessor(processor, device, flow_name, settings.style.method)
 
 
 def _same_file(a: Path, b: Path) -> bool:

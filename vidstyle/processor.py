@@ -1,12 +1,15 @@
 """One frame in, one stylized frame out: resizing, stylizer, temporal filter and strength.
 
-Shared by ``vidstyle run`` (through :mod:`vidstyle.pipeline`) and ``vidstyle webcam``, so both paint
-the same way.
+Shared by ``vidstyle run`` (through :mod:`vidstyle.pipeline`) and ``vidstyle webcam``
+(:mod:`vidstyle.live`), so both paint the same way. What may change from frame to frame (the style of a
+schedule, strength, temporal weight) comes with each call as :class:`FrameControls`; what a live
+session changes for good goes through the small control API (``set_max_side``, ``set_style``,
+``set_strength``, ``set_temporal``).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -14,18 +17,23 @@ import torch
 from vidstyle.checks import check_unit_range
 from vidstyle.io.convert import processing_size, resize, to_tensor, to_uint8
 from vidstyle.stylize.base import Stylizer
+from vidstyle.temporal.base import TemporalFilter
 
 
-class TemporalFilter(Protocol):
-    """Makes successive stylized frames agree where the scene is visible in both (vidstyle.temporal)."""
+@dataclass(frozen=True)
+class FrameControls:
+    """What one frame is painted with; None fields keep the processor's current setting.
 
-    def step(self, content: torch.Tensor, stylizer: Stylizer) -> torch.Tensor: ...
+    ``time``: the frame's time in seconds from the start of the render (what a schedule keys on).
+    ``style``: the network family's style input, e.g. a Magenta (1, 100) vector or CIN-26 (1, 26)
+    weights, so a crossfade is a lerp of two of them. ``strength``: 0..1 blend with the input.
+    ``temporal_weight``: the temporal filter's weight for this frame.
+    """
 
-    def reset(self) -> None: ...
-
-    def state_dict(self) -> dict[str, torch.Tensor]: ...
-
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None: ...
+    time: float = 0.0
+    style: torch.Tensor | None = None
+    strength: float | None = None
+    temporal_weight: float | None = None
 
 
 class FrameProcessor:
@@ -39,15 +47,66 @@ class FrameProcessor:
                  strength: float = 1.0, keep_processing_size: bool = False) -> None:
         self.stylizer = stylizer
         self.temporal = temporal
-        self.temporal_enabled = temporal is not None
-        self.max_side = max_side
-        self.strength = check_unit_range(strength, "--strength")
         self.keep_processing_size = keep_processing_size
+        self._temporal_on = temporal is not None
+        self._max_side = max_side
+        self._strength = check_unit_range(strength, "--strength")
+        self._style: torch.Tensor | None = None
 
+    # ------------------------------------------------------------------ settings (read-only views)
     @property
     def device(self) -> torch.device:
         return self.stylizer.device
 
+    @property
+    def max_side(self) -> int | None:
+        return self._max_side
+
+    @property
+    def strength(self) -> float:
+        return self._strength
+
+    @property
+    def temporal_enabled(self) -> bool:
+        return self._temporal_on
+
+    @property
+    def style(self) -> torch.Tensor | None:
+        """The style every frame gets unless its controls bring one (None: the stylizer's own)."""
+        return self._style
+
+    # ------------------------------------------------------------------ control API
+    def set_max_side(self, side: int | None) -> None:
+        """Paint at another processing size (long side); the temporal history restarts if it changed."""
+        if side != self._max_side:
+            self._max_side = side
+            self.reset()  # the previous frame has another size
+
+    def set_style(self, style: torch.Tensor | None) -> None:
+        """Paint the next frames with ``style`` (the family's style input; None: the stylizer's own).
+        The temporal history restarts: the previous frame was painted in another style."""
+        self._style = style
+        self.reset()
+
+    def set_stylizer(self, stylizer: Stylizer, style: torch.Tensor | None = None) -> None:
+        """Paint with another stylizer (another network family) from the next frame on."""
+        self.stylizer = stylizer
+        self.set_style(style)
+
+    def set_strength(self, strength: float) -> None:
+        self._strength = check_unit_range(strength, "--strength")
+
+    def set_temporal(self, on: bool) -> bool:
+        """Turn the temporal filter on or off; False when there is none (started without one).
+        Turning it on restarts its history (its previous frame is stale)."""
+        if self.temporal is None:
+            return False
+        if on and not self._temporal_on:
+            self.reset()
+        self._temporal_on = on
+        return True
+
+    # ------------------------------------------------------------------ painting
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) of what :meth:`process` returns for an input of this size."""
         if self.keep_processing_size:
@@ -56,7 +115,7 @@ class FrameProcessor:
 
     def processing_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) the stylizer paints at for an input of this size."""
-        return processing_size(width, height, self.max_side)
+        return processing_size(width, height, self._max_side)
 
     def prepare(self, width: int, height: int) -> None:
         """Stylize one grey frame at the processing size of a ``width`` x ``height`` input.
@@ -66,26 +125,34 @@ class FrameProcessor:
         """
         w, h = self.processing_size(width, height)
         with torch.no_grad():
-            self.stylizer.stylize(torch.full((1, 3, h, w), 0.5, device=self.device))
+            self.stylizer.stylize(torch.full((1, 3, h, w), 0.5, device=self.device), self._style)
 
-    def process(self, image: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 RGB -> stylized (H', W', 3) uint8 RGB (H', W' from :meth:`output_size`)."""
+    def process(self, image: np.ndarray, controls: FrameControls | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 RGB -> stylized (H', W', 3) uint8 RGB (H', W' from :meth:`output_size`).
+
+        ``controls`` override the style, strength and temporal weight for this frame only.
+        """
+        controls = controls or FrameControls()
+        strength = self._strength if controls.strength is None else check_unit_range(controls.strength, "strength")
+        style = self._style if controls.style is None else controls.style
         h, w = image.shape[:2]
         out_w, out_h = self.output_size(w, h)
         full = to_tensor(image, self.device)
-        if self.strength == 0.0:
+        if strength == 0.0:
             return image if (out_w, out_h) == (w, h) else to_uint8(resize(full, (out_w, out_h)))
         with torch.no_grad():
             small = resize(full, self.processing_size(w, h))
-            if self.temporal is not None and self.temporal_enabled:
-                styled = self.temporal.step(small, self.stylizer)
+            if self.temporal is not None and self._temporal_on:
+                styled = self.temporal.step(small, lambda content: self.stylizer.stylize(content, style),
+                                            controls.temporal_weight)
             else:
-                styled = self.stylizer.stylize(small)
+                styled = self.stylizer.stylize(small, style)
             out = resize(styled, (out_w, out_h))
-            if self.strength < 1.0:
-                out = torch.lerp(resize(full, (out_w, out_h)), out, self.strength)
+            if strength < 1.0:
+                out = torch.lerp(resize(full, (out_w, out_h)), out, strength)
         return to_uint8(out)
 
+    # ------------------------------------------------------------------ temporal state
     def reset(self) -> None:
         """Forget the previous frames (a scene cut the caller knows of, or a new source)."""
         if self.temporal is not None:

@@ -1,4 +1,5 @@
-"""vidstyle webcam: mailbox, live loop, recording, key handling, adaptive size and the command.
+"""vidstyle webcam (vidstyle.live): live loop, recording, key handling, adaptive size, window and the command.
+The camera sources and the mailbox are tested in tests/io/test_camera.py.
 
 No camera is needed: files play as cameras, and fake sources stand in for cameras that fail. No test
 asserts a time; slow fake stylizers only make dropping certain.
@@ -18,10 +19,7 @@ import pytest
 import torch
 
 from vidstyle.errors import ResourceUnavailableError, UserInputError
-from vidstyle.io.camera import (
-    CameraLostError, CameraSource, CapturedFrame, FileCameraSource, FrameGrabber, Mailbox, parse_camera,
-    parse_size,
-)
+from vidstyle.io.camera import CameraLostError, FileCameraSource
 from vidstyle.io.reader import Frame, VideoInfo
 from vidstyle.processor import FrameProcessor
 from vidstyle.stylize.base import IdentityStylizer
@@ -29,7 +27,12 @@ from vidstyle.stylize.nets import CIN26_STYLE_NAMES
 from vidstyle.stylize.registry import StyleRequest
 from vidstyle.stylize.styles import CIN26, MAGENTA, Preset
 from vidstyle.synth import synth_frames, write_clip
-from vidstyle.webcam import AdaptiveSize, LiveControls, LiveStats, VideoRecorder, VirtualCamera, run_live
+from vidstyle.live.adaptive import AdaptiveSize
+from vidstyle.live.controls import LiveControls
+from vidstyle.live.loop import run_live
+from vidstyle.live.outputs import VideoRecorder, VirtualCamera
+from vidstyle.live.stats import LiveStats
+from vidstyle.live.window import opencv_gui, window_unavailable_reason
 
 W, H = 96, 64
 
@@ -46,16 +49,19 @@ def clip(tmp_path_factory, frames) -> Path:
 
 
 class SlowStylizer:
-    """Inverts the picture after ``delay`` seconds: slower than the source, so frames must drop."""
+    """Inverts the picture after ``delay`` seconds: slower than the source, so frames must drop.
+    ``seen``: the mean of every frame it painted (tells which frames reached it)."""
 
     name = "slow"
 
     def __init__(self, delay: float = 0.0, interrupt_at: int | None = None) -> None:
         self.device = torch.device("cpu")
         self.delay, self.interrupt_at, self.calls = delay, interrupt_at, 0
+        self.seen: list[float] = []
 
-    def stylize(self, content: torch.Tensor) -> torch.Tensor:
+    def stylize(self, content: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
         self.calls += 1
+        self.seen.append(float(content.mean()))
         if self.interrupt_at is not None and self.calls >= self.interrupt_at:
             raise KeyboardInterrupt
         time.sleep(self.delay)
@@ -66,8 +72,8 @@ class FakeTemporal:
     def __init__(self) -> None:
         self.resets = 0
 
-    def step(self, content, stylizer):
-        return stylizer.stylize(content)
+    def step(self, content, paint, weight=None):
+        return paint(content)
 
     def reset(self) -> None:
         self.resets += 1
@@ -109,98 +115,21 @@ def _decode(path: Path) -> list[av.VideoFrame]:
         return list(container.decode(container.streams.video[0]))
 
 
-class TestMailbox:
-    def test_newest_wins_and_counts_dropped(self):
-        box = Mailbox()
-        for i in range(3):
-            box.put(CapturedFrame(np.zeros((2, 2, 3), np.uint8), float(i), i))
-        assert len(box) == 1 and box.peak == 1
-        assert box.dropped == 2 and box.put_count == 3
-        assert box.take(0).number == 2
-        assert box.take(0) is None
-
-    def test_close_then_finished(self):
-        box = Mailbox()
-        box.put(CapturedFrame(np.zeros((2, 2, 3), np.uint8), 0.0, 0))
-        box.close(CameraLostError("gone"))
-        assert not box.finished
-        assert box.take(0).number == 0
-        assert box.finished and isinstance(box.error, CameraLostError)
-
-    def test_discard_counts_the_frame_left(self):
-        box = Mailbox()
-        box.put(CapturedFrame(np.zeros((2, 2, 3), np.uint8), 0.0, 0))
-        assert box.discard() == 1 and box.dropped == 1 and len(box) == 0
-
-    def test_grabber_closes_on_error(self, frames):
-        box = Mailbox()
-        grabber = FrameGrabber(ListSource(frames[:3], error=CameraLostError("unplugged")), box)
-        grabber.start()
-        grabber.join(10)
-        assert box.closed and isinstance(box.error, CameraLostError)
-        assert box.put_count == 3 and box.peak == 1
-
-
-class TestParse:
-    def test_size(self):
-        assert parse_size("640x360") == (640, 360) and parse_size(None) is None
-        with pytest.raises(UserInputError, match="WxH"):
-            parse_size("640")
-
-    def test_camera(self):
-        assert parse_camera("2") == 2 and parse_camera("/dev/video1") == "/dev/video1"
-
-
-class TestCameraSource:
-    def test_missing_device_path(self):
-        with pytest.raises(ResourceUnavailableError, match="no camera at /dev/vidstyle-none"):
-            CameraSource("/dev/vidstyle-none")
-
-    def test_unplugged_mid_stream(self, monkeypatch, frames):
-        class FakeCapture:
-            def __init__(self, *args):
-                self.left = 3
-
-            def isOpened(self):
-                return True
-
-            def set(self, *args):
-                return True
-
-            def get(self, prop):
-                return {cv2.CAP_PROP_FRAME_WIDTH: W, cv2.CAP_PROP_FRAME_HEIGHT: H, cv2.CAP_PROP_FPS: 30}.get(prop, 0)
-
-            def read(self):
-                self.left -= 1
-                return (True, frames[0][..., ::-1].copy()) if self.left >= 0 else (False, None)
-
-            def release(self):
-                pass
-
-        monkeypatch.setattr(cv2, "VideoCapture", FakeCapture)
-        source = CameraSource(0)
-        got = []
-        with pytest.raises(CameraLostError, match="stopped delivering frames after 3 frames"):
-            for frame in source.frames():
-                got.append(frame)
-        assert len(got) == 3 and np.array_equal(got[0].image, frames[0])
-
-    def test_file_as_camera_resizes(self, clip):
-        source = FileCameraSource(clip, size=(48, 32), realtime=False)
-        images = [f.image for f in source.frames()]
-        assert len(images) == 40 and images[0].shape == (32, 48, 3)
-
-
 class TestLiveLoop:
-    def test_slow_stylizer_drops_never_queues(self, frames):
-        box = Mailbox()
-        processor = _processor(SlowStylizer(delay=0.05))
-        result = run_live(ListSource(frames, period=0.005), processor, _controls(processor, Path(".")), mailbox=box)
+    def test_slow_stylizer_drops_never_queues(self):
+        # Frame i is grey level 6 i: the stylizer's log says which frames reached it, independently of
+        # the loop's own counts.
+        numbered = [np.full((H, W, 3), 6 * i, np.uint8) for i in range(40)]
+        stylizer = SlowStylizer(delay=0.05)
+        processor = _processor(stylizer)
+        result = run_live(ListSource(numbered, period=0.005), processor, _controls(processor, Path(".")))
         s = result.summary
+        painted = [round(m * 255 / 6) for m in stylizer.seen]
         assert result.ended_by == "source_end"
-        assert box.peak == 1
-        assert s["frames_dropped"] > 0
-        assert s["frames_captured"] == 40 == s["frames_shown"] + s["frames_dropped"]
+        assert painted == sorted(set(painted))  # in order, none twice: newest frames, never a backlog
+        assert len(painted) < 40 and painted[-1] > len(painted)  # frames were skipped, not queued
+        assert s["frames_captured"] == 40 and s["frames_shown"] == len(painted)
+        assert s["frames_dropped"] == 40 - len(painted)
 
     def test_max_frames_counts_shown_and_recorded(self, clip, tmp_path):
         out = tmp_path / "rec.mp4"
@@ -416,13 +345,24 @@ class TestKeys:
 
 
 class TestWindow:
-    def test_no_display_gives_a_reason(self, monkeypatch):
-        from vidstyle.webcam import window_unavailable_reason
+    def test_gui_backend_from_build_information(self):
+        assert opencv_gui("  Video I/O:\n  GUI:                           QT5\n    QT: YES") == "QT5"
+        assert opencv_gui("  GUI:                           NONE\n") is None
+        assert opencv_gui("General configuration for OpenCV\n") is None
 
+    def test_headless_build_gives_that_reason(self, monkeypatch):
+        monkeypatch.setattr("vidstyle.live.window.opencv_gui", lambda: None)
+        monkeypatch.setenv("DISPLAY", ":0")
+        assert "no GUI support" in window_unavailable_reason()
+
+    def test_no_display_gives_that_reason(self, monkeypatch):
+        monkeypatch.setattr("vidstyle.live.window.opencv_gui", lambda: "GTK3")
         monkeypatch.delenv("DISPLAY", raising=False)
         monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
         monkeypatch.setattr("sys.platform", "linux")
-        assert window_unavailable_reason() is not None
+        assert window_unavailable_reason() == "no display ($DISPLAY is not set)"
+        monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+        assert window_unavailable_reason() is None
 
 
 class TestVirtualCamera:
@@ -445,8 +385,7 @@ class TestCommand:
         summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         assert set(summary) == {"frames_captured", "frames_shown", "frames_dropped", "fps", "latency_ms_median",
                                 "latency_ms_p95"}
-        assert 0 < summary["frames_shown"] <= 10
-        assert summary["frames_captured"] == summary["frames_shown"] + summary["frames_dropped"]
+        assert 0 < summary["frames_shown"] <= 10 and summary["frames_captured"] <= 40
         assert len(_decode(out)) == summary["frames_shown"]
 
     def test_no_camera_is_one_line_exit_2(self, capsys):
@@ -459,7 +398,7 @@ class TestCommand:
                        "--source FILE)"]
 
     def test_no_window_hint(self, clip, monkeypatch, capsys):
-        monkeypatch.setattr("vidstyle.webcam.window_unavailable_reason", lambda: "no display ($DISPLAY is not set)")
+        monkeypatch.setattr("vidstyle.live.window.window_unavailable_reason", lambda: "no display ($DISPLAY is not set)")
         with pytest.raises(SystemExit) as exc:
             self._main(["webcam", "--style", CIN26_STYLE_NAMES[0], "--source", str(clip)])
         assert exc.value.code == 2

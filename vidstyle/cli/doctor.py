@@ -25,12 +25,13 @@ def doctor_command() -> None:
     from vidstyle.device import default_precision, native_bf16
     from vidstyle.errors import VidstyleError
     from vidstyle.flow.raft import raft_weights_available
+    from vidstyle.live.window import opencv_gui
 
     _line("vidstyle", vidstyle.__version__)
     _line("python", platform.python_version())
     _line("torch", f"{torch.__version__} (threads {torch.get_num_threads()})")
     _line("torchvision", torchvision.__version__)
-    _line("opencv", f"{cv2.__version__} (window: {'yes' if _has_highgui(cv2) else 'no'})")
+    _line("opencv", f"{cv2.__version__} (window: {'yes' if opencv_gui() else 'no'})")
     _line("PyAV / FFmpeg", f"{av.__version__} / {'.'.join(map(str, av.library_versions['libavcodec']))}")
     cuda = f"yes: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "no"
     _line("CUDA", cuda)
@@ -54,10 +55,6 @@ def doctor_command() -> None:
         path = raft_weights_available(small)
         _line(f"RAFT {'small' if small else 'large'}", str(path) if path else
               "not in the torch cache (use --raft-weights PATH, or --flow raft once with internet)")
-
-
-def _has_highgui(cv2) -> bool:
-    return "GUI" in cv2.getBuildInformation() and "NONE" not in cv2.getBuildInformation().split("GUI:")[1][:40]
 
 
 def _has_encoder(av, name: str) -> bool:

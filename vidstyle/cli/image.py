@@ -9,6 +9,7 @@ import cv2
 import torch
 import typer
 
+from vidstyle.build import ProcessorSettings, build_processor
 from vidstyle.cli.app import setup_logging
 from vidstyle.cli.options import (
     Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet, Strength, Style,
@@ -18,7 +19,6 @@ from vidstyle.device import describe
 from vidstyle.errors import UserInputError
 from vidstyle.io.atomic import atomic_output
 from vidstyle.io.reader import read_image
-from vidstyle.job import ProcessorSettings, build_processor
 from vidstyle.stylize.registry import StyleRequest
 
 IMAGE_MAX_SIDE = 1024  # a still is worth more pixels than a video frame

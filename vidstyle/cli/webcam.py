@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
+from vidstyle.build import ProcessorSettings
 from vidstyle.cli.app import setup_logging
 from vidstyle.cli.options import (
     DEFAULTS, Device, Json, MaxSide, Model, PreserveColor, Quiet, Strength, Style, StyleScale, Verbose, emit_json,
 )
 from vidstyle.io.camera import parse_camera, parse_size
-from vidstyle.job import ProcessorSettings
 from vidstyle.stylize.registry import StyleRequest
-from vidstyle.webcam import WebcamSettings, start_webcam
+from vidstyle.live.session import WebcamSettings, start_webcam
 
 W = DEFAULTS.get("webcam", {})
 

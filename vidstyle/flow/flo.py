@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vidstyle.checks import check_shape
 from vidstyle.errors import UserInputError
 
 FLO_MAGIC = 202021.25
@@ -45,11 +44,3 @@ def read_flo(path: str | Path) -> torch.Tensor:
     uv = np.frombuffer(data, dtype="<f4", offset=_HEADER_BYTES).reshape(height, width, 2)
     return torch.from_numpy(uv.astype(np.float32)).permute(2, 0, 1).unsqueeze(0).contiguous()
 
-
-def write_flo(path: str | Path, flow: torch.Tensor) -> None:
-    """Write flow (1, 2, H, W) float pixels, (x, y), as a ``.flo`` file (the inverse of ``read_flo``)."""
-    check_shape(flow, [1, 2, "H", "W"], "flow")
-    _, _, height, width = flow.shape
-    uv = flow[0].permute(1, 2, 0).detach().cpu().numpy().astype("<f4")
-    header = np.array([FLO_MAGIC], "<f4").tobytes() + np.array([width, height], "<i4").tobytes()
-    Path(path).write_bytes(header + uv.tobytes())

@@ -6,8 +6,6 @@ ref: Ruder, Dosovitskiy, Brox, "Artistic style transfer for videos", GCPR 2016, 
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
@@ -17,45 +15,28 @@ from vidstyle.flow.warp import backward_warp, flow_in_frame
 # Ruder et al.'s thresholds: |w + ŵ|² > a (|w|² + |ŵ|²) + b marks a disocclusion ...
 CONSISTENCY_RELATIVE = 0.01
 CONSISTENCY_ABSOLUTE = 0.5
-# ... and |∇u|² + |∇v|² > c |w|² + d a motion boundary.
-BOUNDARY_RELATIVE = 0.01
-BOUNDARY_ABSOLUTE = 0.002
-
-_LN2 = math.log(2.0)
+# ... and |∇u|² + |∇v|² > c |w|² + d a motion boundary (the paper's c and d).
+RUDER_BOUNDARY_RELATIVE = 0.01
+RUDER_BOUNDARY_ABSOLUTE = 0.002
 
 
-def _soft_below(ratio: torch.Tensor) -> torch.Tensor:
-    """Smooth step for ``ratio = value / threshold``: 1 at 0, 0.5 at the threshold, ~0 beyond 2."""
-    return torch.exp(-_LN2 * ratio.square())
+def motion_boundaries(flow: torch.Tensor, *, relative: float, absolute: float) -> torch.Tensor:
+    """Where ``flow`` tears: |∇u|² + |∇v|² > ``relative`` |w|² + ``absolute`` (central differences,
+    edges replicated). Each caller passes the thresholds it measured for its flow.
 
-
-def _flow_gradient_sq(flow: torch.Tensor) -> torch.Tensor:
-    """(B, 2, H, W) -> (B, 1, H, W) |∇u|² + |∇v|², central differences, edges replicated."""
+    Convention:
+        flow: :math:`(B, 2, H, W)` float pixels, (x, y). Returns :math:`(B, 1, H, W)` bool, True on a
+        motion boundary.
+    """
+    check_shape(flow, ["B", 2, "H", "W"], "flow")
     padded = F.pad(flow, (1, 1, 1, 1), mode="replicate")
     dx = (padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]) * 0.5
     dy = (padded[..., 2:, 1:-1] - padded[..., :-2, 1:-1]) * 0.5
-    return (dx.square() + dy.square()).sum(dim=1, keepdim=True)
+    grad_sq = (dx.square() + dy.square()).sum(dim=1, keepdim=True)
+    return grad_sq > relative * flow.square().sum(dim=1, keepdim=True) + absolute
 
 
-def motion_boundary_mask(flow: torch.Tensor, *, soft: bool = False) -> torch.Tensor:
-    """Mask that is 0 on motion boundaries of ``flow``, where |∇u|² + |∇v|² > 0.01|w|² + 0.002.
-
-    Convention:
-        flow: :math:`(B, 2, H, W)` float pixels, (x, y). Returns :math:`(B, 1, H, W)` in ``flow``'s
-        dtype, 1 = not a boundary (reliable). ``soft=True`` gives a smooth 0..1 version that is 0.5 at
-        the threshold.
-    """
-    check_shape(flow, ["B", 2, "H", "W"], "flow")
-    grad_sq = _flow_gradient_sq(flow)
-    limit = BOUNDARY_RELATIVE * flow.square().sum(dim=1, keepdim=True) + BOUNDARY_ABSOLUTE
-    if soft:
-        return _soft_below(grad_sq / limit)
-    return (grad_sq <= limit).to(flow.dtype)
-
-
-def consistency_mask(
-    flow_prev_to_cur: torch.Tensor, flow_cur_to_prev: torch.Tensor, *, soft: bool = False
-) -> torch.Tensor:
+def consistency_mask(flow_prev_to_cur: torch.Tensor, flow_cur_to_prev: torch.Tensor) -> torch.Tensor:
     """Ruder et al.'s reliability mask on the pixels of the current frame.
 
     The two flows follow ``vidstyle.flow.base`` (``flow = estimator(source, target)``, per pixel of
@@ -69,14 +50,13 @@ def consistency_mask(
 
     A pixel of frame t is unreliable (0) where the round trip does not come back,
     |w + ŵ|² > 0.01(|w|² + |ŵ|²) + 0.5 (disoccluded: frame t shows something the previous frame hid),
-    on a motion boundary of w (see ``motion_boundary_mask``), or where ``x + w(x)`` leaves the frame.
+    on a motion boundary of w (:func:`motion_boundaries` with the paper's thresholds), or where ``x + w(x)`` leaves the frame.
     Any ordered pair works the same way: with ``cur = frame_a``, ``prev = frame_b``, 0 marks pixels of
     frame a that are not visible in frame b.
 
     Convention:
         both flows: :math:`(B, 2, H, W)` float pixels, (x, y). Returns :math:`(B, 1, H, W)` in
-        ``flow_cur_to_prev``'s dtype, 1 = reliable. ``soft=True`` replaces the two threshold tests by
-        smooth steps (0.5 at each threshold) for blending; the in-frame test stays hard.
+        ``flow_cur_to_prev``'s dtype, 1 = reliable.
     """
     check_shape(flow_prev_to_cur, ["B", 2, "H", "W"], "flow_prev_to_cur")
     check_shape(flow_cur_to_prev, ["B", 2, "H", "W"], "flow_cur_to_prev")
@@ -88,8 +68,6 @@ def consistency_mask(
         CONSISTENCY_RELATIVE * (w.square().sum(dim=1, keepdim=True) + w_hat.square().sum(dim=1, keepdim=True))
         + CONSISTENCY_ABSOLUTE
     )
-    if soft:
-        consistent = _soft_below(round_trip / limit)
-    else:
-        consistent = (round_trip <= limit).to(w.dtype)
-    return consistent * motion_boundary_mask(w, soft=soft) * flow_in_frame(w)
+    consistent = (round_trip <= limit).to(w.dtype)
+    boundary = motion_boundaries(w, relative=RUDER_BOUNDARY_RELATIVE, absolute=RUDER_BOUNDARY_ABSOLUTE)
+    return consistent * (~boundary).to(w.dtype) * flow_in_frame(w)

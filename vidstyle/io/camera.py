@@ -3,8 +3,8 @@
 Both sources follow the reader interface (:class:`vidstyle.io.reader.FrameSource`): ``info`` and
 ``frames()`` yielding :class:`~vidstyle.io.reader.Frame` (uint8 (H, W, 3) RGB). A
 :class:`FrameGrabber` thread pulls them as they arrive and leaves only the newest one in a one-slot
-:class:`Mailbox`: a frame replaced before the consumer took it counts as dropped, so a slow stylizer
-never builds a queue and the latency stays about one frame time.
+:class:`Mailbox`: a frame replaced before the consumer took it is dropped, so a slow stylizer never
+builds a queue and the latency stays about one frame time.
 """
 
 from __future__ import annotations
@@ -169,17 +169,15 @@ class CapturedFrame:
 class Mailbox:
     """A one-slot, newest-wins hand-over between the capture thread and the consumer.
 
-    ``put`` replaces an untaken frame (counted in ``dropped``); ``take`` waits for a frame. The
-    producer ends it with ``close(error)``; after that ``take`` returns what is left, then None, and
-    ``finished`` is true. ``peak`` is the most frames it ever held (never more than one).
+    ``put`` replaces an untaken frame; ``put_count`` counts every frame put. ``take`` waits for a
+    frame. The producer ends it with ``close(error)``; after that ``take`` returns what is left, then
+    None, and ``finished`` is true.
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._slot: CapturedFrame | None = None
         self.put_count = 0
-        self.dropped = 0
-        self.peak = 0
         self.closed = False
         self.error: BaseException | None = None
 
@@ -189,11 +187,8 @@ class Mailbox:
 
     def put(self, item: CapturedFrame) -> None:
         with self._cond:
-            if self._slot is not None:
-                self.dropped += 1
             self._slot = item
             self.put_count += 1
-            self.peak = max(self.peak, 1)
             self._cond.notify_all()
 
     def take(self, timeout: float | None = None) -> CapturedFrame | None:
@@ -217,11 +212,10 @@ class Mailbox:
             return self.closed and self._slot is None
 
     def discard(self) -> int:
-        """Empty the slot (at shutdown); the frame left counts as dropped. Returns how many were left."""
+        """Empty the slot (at shutdown). Returns how many frames were left (0 or 1)."""
         with self._cond:
             left = int(self._slot is not None)
             self._slot = None
-            self.dropped += left
             return left
 
 

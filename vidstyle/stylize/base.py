@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import torch
 
 
-@runtime_checkable
 class Stylizer(Protocol):
     """Turns one content frame into a stylized frame of the same size.
 
     ``content``: (1, 3, H, W) float RGB in 0..1 on ``self.device``; returns the same shape and range.
+    ``style``: the family's style input for this frame (a network's style vector or weights, see
+    :mod:`vidstyle.stylize.feedforward`), or None for the style the stylizer was built with.
     Stateless across frames: temporal consistency is applied outside (``vidstyle.temporal``).
     """
 
     name: str
     device: torch.device
 
-    def stylize(self, content: torch.Tensor) -> torch.Tensor: ...
+    def stylize(self, content: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor: ...
 
 
 class IdentityStylizer:
@@ -29,5 +30,5 @@ class IdentityStylizer:
     def __init__(self, device: torch.device | str = "cpu") -> None:
         self.device = torch.device(device)
 
-    def stylize(self, content: torch.Tensor) -> torch.Tensor:
+    def stylize(self, content: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
         return content

@@ -71,21 +71,30 @@ class NetworkStylizer:
     """What the feed-forward networks share: reflect padding to a multiple of 4, colour preservation,
     and how the network runs (:meth:`accelerate`: ``torch.compile``, reduced-precision autocast).
 
-    Subclasses implement ``_forward``: padded (1, 3, H, W) in 0..1, H and W multiples of 4 -> the
-    painted (1, 3, H, W), roughly 0..1.
+    The style is an input of the network, not part of it: ``stylize(content, style)`` paints with
+    ``style`` (the family's style input, see each subclass) or, when None, with ``self.style``, the
+    style the stylizer was built with. A compiled network is built once per frame size and serves
+    every style. Subclasses implement ``_forward(padded, style)``: padded (1, 3, H, W) in 0..1, H and
+    W multiples of 4 -> the painted (1, 3, H, W), roughly 0..1.
     """
 
     name = "network"
 
-    def __init__(self, device: torch.device | str, preserve_color: bool) -> None:
+    def __init__(self, device: torch.device | str, preserve_color: bool,
+                 style: torch.Tensor | None = None) -> None:
         self.device = torch.device(device)
         self.preserve_color = preserve_color
         self.precision = "fp32"
-        self._network: Callable[[torch.Tensor], torch.Tensor] = self._forward
+        self.style = None if style is None else self.style_input(style)
+        self._network: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor] = self._forward
 
     @property
     def compiled(self) -> bool:
         return isinstance(self._network, Compiled) and self._network.active
+
+    def style_input(self, style: torch.Tensor) -> torch.Tensor:
+        """A style as the network takes it: (1, D) float on ``self.device`` (D: 100 Magenta, 26 CIN-26)."""
+        return style.to(self.device).reshape(1, -1)
 
     def accelerate(self, *, compile: bool = False, precision: str = "auto") -> None:
         """Run the network compiled (kernels built once per frame size) and/or under autocast.
@@ -105,47 +114,47 @@ class NetworkStylizer:
         self.precision = precision
         self._network = Compiled(self._forward, f"{self.name} network") if compile else self._forward
 
-    def stylize(self, content: torch.Tensor) -> torch.Tensor:
+    def stylize(self, content: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        """(1, 3, H, W) 0..1 -> the same shape painted with ``style`` (None: ``self.style``)."""
+        style = self.style if style is None else self.style_input(style)
         padded, (h, w) = pad_to_multiple(content, 4)
         padded = padded.contiguous()  # one memory layout: a compiled network is specialised to it
         dtype = PRECISIONS[self.precision]
         with torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-            out = self._network(padded)
+            out = self._network(padded, style)
         out = out[..., :h, :w].float().clamp(0.0, 1.0)
         return preserve_colour(out, content) if self.preserve_color else out
 
-    def _forward(self, padded: torch.Tensor) -> torch.Tensor:
+    def _forward(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
 
 class MagentaStylizer(NetworkStylizer):
-    """Arbitrary style (Ghiasi et al. 2017): any painting, through its 100-d style vector."""
+    """Arbitrary style (Ghiasi et al. 2017): any painting, through its (1, 100) style vector."""
 
     name = "magenta"
 
     def __init__(self, style_vector: torch.Tensor, device: torch.device | str = "cpu", *,
                  preserve_color: bool = False) -> None:
-        super().__init__(device, preserve_color)
+        super().__init__(device, preserve_color, style_vector)
         self.net = load_magenta_transformer(self.device)
-        self.style = style_vector.to(self.device).reshape(1, -1)
 
-    def _forward(self, padded: torch.Tensor) -> torch.Tensor:
-        return self.net(padded, self.style)
+    def _forward(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        return self.net(padded, style)
 
 
 class Cin26Stylizer(NetworkStylizer):
-    """One of the 26 learned styles, or a blend (Dumoulin et al. 2017)."""
+    """One of the 26 learned styles, or a blend (Dumoulin et al. 2017): (1, 26) weights summing to 1."""
 
     name = "cin26"
 
     def __init__(self, weights: torch.Tensor, device: torch.device | str = "cpu", *,
                  preserve_color: bool = False) -> None:
-        super().__init__(device, preserve_color)
+        super().__init__(device, preserve_color, weights)
         self.net = load_cin26(self.device)
-        self.weights = weights.to(self.device)
 
-    def _forward(self, padded: torch.Tensor) -> torch.Tensor:
-        return self.net(padded, self.weights)
+    def _forward(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        return self.net(padded, style)
 
 
 class JohnsonStylizer(NetworkStylizer):
@@ -158,5 +167,5 @@ class JohnsonStylizer(NetworkStylizer):
         super().__init__(device, preserve_color)
         self.net = load_johnson(checkpoint, self.device)
 
-    def _forward(self, padded: torch.Tensor) -> torch.Tensor:
-        return self.net(padded)
+    def _forward(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        return self.net(padded)  # one style, trained into the network

@@ -123,7 +123,11 @@ class OptimizeStylizer:
         self._style = style_image.detach()
         self._grams: dict[tuple[int, int, torch.device], dict[str, torch.Tensor]] = {}
 
-    def stylize(self, content: torch.Tensor) -> torch.Tensor:
+    def stylize(self, content: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        """Solve from scratch. The painting is fixed when the stylizer is built: ``style`` must be None."""
+        if style is not None:
+            raise UserInputError("--method optimize paints the one painting it was given; a style per "
+                                 "frame needs a feed-forward network")
         return self.optimize(content).image
 
     def stylize_with_temporal(

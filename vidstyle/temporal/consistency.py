@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -44,15 +44,17 @@ import torch.nn.functional as F
 from vidstyle.checks import check_shape
 from vidstyle.errors import ShapeError
 from vidstyle.flow.base import FlowEstimator
+from vidstyle.flow.occlusion import motion_boundaries
 from vidstyle.flow.warp import backward_warp, flow_in_frame
-from vidstyle.stylize.base import Stylizer
+from vidstyle.temporal.base import Paint
 from vidstyle.temporal.longterm import History, Past, add_anchors
 from vidstyle.temporal.scenecut import is_scene_cut
 
-# Motion boundaries: |∇u|² + |∇v|² > 0.01 |w|² + 0.02. Ruder et al. use 0.002 for the constant, which
-# flags most of a DIS field (its patches leave small steps everywhere); 0.02 keeps the real tears.
-BOUNDARY_RELATIVE = 0.01
-BOUNDARY_ABSOLUTE = 0.02
+# Motion boundaries (:func:`vidstyle.flow.occlusion.motion_boundaries`): |∇u|² + |∇v|² > 0.01 |w|² + 0.02.
+# Ruder et al. use 0.002 for the constant, which flags most of a DIS field (its patches leave small steps
+# everywhere); 0.02, measured on DIS fields, keeps the real tears.
+DIS_TEAR_RELATIVE = 0.01
+DIS_TEAR_ABSOLUTE = 0.02
 # The band around them (Gaussian σ in pixels; about 2σ wide): roughly the halo the network paints.
 BOUNDARY_BAND_SIGMA = 6.0
 # The stillness test averages its evidence over a Gaussian window of this σ (pixels).
@@ -86,15 +88,6 @@ class TemporalSettings:
     contrast: float = 0.2
     still_contrast: float = 1.0
     long_term: tuple[int, ...] = ()
-
-
-def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """(B, 2, H, W) pixels -> (B, 2, h, w) pixels at ``size=(h, w)``: resampled and its vectors rescaled."""
-    h, w = size
-    if flow.shape[-2:] == (h, w):
-        return flow
-    scale = torch.tensor([w / flow.shape[-1], h / flow.shape[-2]], device=flow.device, dtype=flow.dtype)
-    return F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False) * scale.view(1, 2, 1, 1)
 
 
 def _box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -186,16 +179,6 @@ def blend(
     return local_mean + (1.0 + contrast * _expanded(lost, size)) * (mixed - local_mean)
 
 
-def _motion_boundaries(flow: torch.Tensor) -> torch.Tensor:
-    """(B, 2, H, W) -> (B, 1, H, W), 1 where |∇u|² + |∇v|² exceeds the BOUNDARY_* threshold."""
-    padded = F.pad(flow, (1, 1, 1, 1), mode="replicate")
-    dx = (padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]) * 0.5
-    dy = (padded[..., 2:, 1:-1] - padded[..., :-2, 1:-1]) * 0.5
-    grad_sq = (dx.square() + dy.square()).sum(dim=1, keepdim=True)
-    limit = BOUNDARY_RELATIVE * flow.square().sum(dim=1, keepdim=True) + BOUNDARY_ABSOLUTE
-    return (grad_sq > limit).to(flow.dtype)
-
-
 def motion_mask(
     content: torch.Tensor, previous: torch.Tensor, warped_previous: torch.Tensor, flow: torch.Tensor,
     settings: TemporalSettings,
@@ -219,7 +202,8 @@ def motion_mask(
     moving = _smooth(still - moved, STILLNESS_SIGMA) > s.stillness_margin
     kept = flow * moving.to(flow.dtype)
     mask = torch.exp(-s.photometric * torch.where(moving, moved, still))
-    near_boundary = (_smooth(_motion_boundaries(kept), BOUNDARY_BAND_SIGMA) > 0.05).to(mask.dtype)
+    tears = motion_boundaries(kept, relative=DIS_TEAR_RELATIVE, absolute=DIS_TEAR_ABSOLUTE).to(kept.dtype)
+    near_boundary = (_smooth(tears, BOUNDARY_BAND_SIGMA) > 0.05).to(mask.dtype)
     return moving, mask * (1.0 - (1.0 - s.boundary_weight) * near_boundary) * flow_in_frame(kept)
 
 
@@ -260,15 +244,16 @@ def consistent_frame(
 class FlowTemporalFilter:
     """Keeps the previous input and output frames; ``step`` returns the consistent frame t.
 
-    ``content``: (1, 3, H, W) float RGB 0..1 on the stylizer's device; returns the same shape and range.
-    The first frame, a frame of another size and a scene cut (``is_scene_cut`` on the mask) give the
-    fresh stylization. ``last_mask_fraction`` (mean mask of the latest frame) and ``cuts`` report.
+    A :class:`~vidstyle.temporal.base.TemporalFilter`: ``paint(content)`` gives frame t's fresh
+    stylization, which is blended with the warped previous output. ``content``: (1, 3, H, W) float RGB
+    0..1 on the stylizer's device; returns the same shape and range. The first frame, a frame of
+    another size and a scene cut (``is_scene_cut`` on the mask) give the fresh stylization; ``cuts``
+    counts the scene cuts.
     """
 
     def __init__(self, flow: FlowEstimator, settings: TemporalSettings = TemporalSettings()) -> None:
         self.flow = flow
         self.settings = settings
-        self.last_mask_fraction = 1.0
         self.cuts = 0
         self.reset()
 
@@ -277,16 +262,17 @@ class FlowTemporalFilter:
         self._prev_output: torch.Tensor | None = None
         self._history = History(self.settings.long_term)
 
-    def step(self, content: torch.Tensor, stylizer: Stylizer) -> torch.Tensor:
+    def step(self, content: torch.Tensor, paint: Paint, weight: float | None = None) -> torch.Tensor:
+        """Frame t's output; ``weight`` replaces ``settings.weight`` (λ) for this frame when given."""
         check_shape(content, [1, 3, "H", "W"], "content")
-        out = stylizer.stylize(content)
+        settings = self.settings if weight is None else replace(self.settings, weight=weight)
+        out = paint(content)
         previous = self._prev_content
-        if previous is not None and previous.shape == content.shape and self.settings.weight > 0:
+        if previous is not None and previous.shape == content.shape and settings.weight > 0:
             flow = self.flow(content, previous)
             self._history.advance(previous, self._prev_output, flow)
             consistent, mask = consistent_frame(out, self._prev_output, content, previous, flow,
-                                                self.settings, self._history.anchors())
-            self.last_mask_fraction = float(mask.mean())
+                                                settings, self._history.anchors())
             if is_scene_cut(mask):
                 self.cuts += 1
                 self._history.clear()

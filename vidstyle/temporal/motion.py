@@ -18,9 +18,8 @@ class Motion(NamedTuple):
     mask: torch.Tensor
 
 
-def estimate_motion(estimator: FlowEstimator, previous: torch.Tensor, current: torch.Tensor,
-                    *, soft: bool = False) -> Motion:
+def estimate_motion(estimator: FlowEstimator, previous: torch.Tensor, current: torch.Tensor) -> Motion:
     """Flow both ways on the *input* frames ((1, 3, H, W) 0..1) and Ruder's forward-backward mask."""
     cur_to_prev = estimator(current, previous)
     prev_to_cur = estimator(previous, current)
-    return Motion(cur_to_prev, consistency_mask(prev_to_cur, cur_to_prev, soft=soft))
+    return Motion(cur_to_prev, consistency_mask(prev_to_cur, cur_to_prev))

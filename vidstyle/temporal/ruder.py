@@ -10,22 +10,26 @@ import torch
 
 from vidstyle.flow.base import FlowEstimator
 from vidstyle.flow.warp import backward_warp
-from vidstyle.stylize.optimize import OptimizeStylizer
+from vidstyle.temporal.base import Paint, TemporalSolver
 from vidstyle.temporal.longterm import History, add_anchors
 from vidstyle.temporal.motion import estimate_motion
 from vidstyle.temporal.scenecut import is_scene_cut
 
 
 class RuderTemporalFilter:
-    """Per-frame solve with Ruder's short-term temporal loss; same interface as FlowTemporalFilter.
+    """Per-frame solve with Ruder's short-term temporal loss; a
+    :class:`~vidstyle.temporal.base.TemporalFilter` like FlowTemporalFilter.
 
-    ``content``: (1, 3, H, W) float RGB 0..1. Disoccluded pixels start from the content frame (the
-    paper's choice), reliable ones from the previous stylized frame warped by the input's flow.
+    The temporal term is part of the solve, so the filter is built with the ``solver`` that takes it
+    (:class:`~vidstyle.temporal.base.TemporalSolver`); ``paint`` serves the first frame and scene
+    cuts. ``content``: (1, 3, H, W) float RGB 0..1. Disoccluded pixels start from the content frame
+    (the paper's choice), reliable ones from the previous stylized frame warped by the input's flow.
     """
 
-    def __init__(self, flow: FlowEstimator, temporal_weight: float | None = None, *,
+    def __init__(self, flow: FlowEstimator, solver: TemporalSolver, temporal_weight: float | None = None, *,
                  long_term: tuple[int, ...] = ()) -> None:
         self.flow = flow
+        self.solver = solver
         self.temporal_weight = temporal_weight
         self.long_term = long_term
         self.reset()
@@ -35,21 +39,23 @@ class RuderTemporalFilter:
         self._prev_output: torch.Tensor | None = None
         self._history = History(self.long_term)
 
-    def step(self, content: torch.Tensor, stylizer: OptimizeStylizer) -> torch.Tensor:
+    def step(self, content: torch.Tensor, paint: Paint, weight: float | None = None) -> torch.Tensor:
+        """Frame t's output; ``weight`` replaces the temporal weight for this frame when given."""
         if self._prev_content is None or self._prev_content.shape != content.shape:
-            out = stylizer.stylize(content)
+            out = paint(content)
             self._history.clear()
         else:
             self._history.advance(self._prev_content, self._prev_output)
             motion = estimate_motion(self.flow, self._prev_content, content)
             if is_scene_cut(motion.mask):
-                out = stylizer.stylize(content)
+                out = paint(content)
                 self._history.clear()
             else:
                 warped = backward_warp(self._prev_output, motion.flow)
                 init = torch.lerp(content, warped, motion.mask)  # disoccluded pixels start from the content
                 anchor, mask = add_anchors(warped, motion.mask, self._older_anchors(content))
-                out = stylizer.stylize_with_temporal(content, init, anchor, mask, self.temporal_weight)
+                out = self.solver.stylize_with_temporal(
+                    content, init, anchor, mask, self.temporal_weight if weight is None else weight)
         self._prev_content, self._prev_output = content, out.detach()
         return out
 

@@ -4,7 +4,10 @@ import pytest
 import torch
 
 from vidstyle.errors import ShapeError
-from vidstyle.flow.occlusion import consistency_mask, motion_boundary_mask
+from vidstyle.flow.occlusion import (
+    RUDER_BOUNDARY_ABSOLUTE, RUDER_BOUNDARY_RELATIVE, consistency_mask, motion_boundaries,
+)
+from vidstyle.temporal.consistency import DIS_TEAR_ABSOLUTE, DIS_TEAR_RELATIVE
 from vidstyle.flow.opencv import DisFlow
 
 # A square of side S at (X0, Y0) in the previous frame moves MOVE pixels right over a static background.
@@ -65,26 +68,6 @@ class TestConsistencyMask:
         mask = consistency_mask(-flow, flow)[0, 0]
         assert bool((mask[:, :3] == 0).all()) and bool((mask[:, 3:] == 1).all())
 
-    def test_soft(self, device, dtype):
-        flows = _square_flows(device=device, dtype=dtype)
-        hard = consistency_mask(*flows)
-        soft = consistency_mask(*flows, soft=True)
-        assert soft.shape == hard.shape and soft.dtype == dtype
-        assert bool(((soft >= 0) & (soft <= 1)).all())
-        assert bool((soft[hard == 0] <= 0.5).all())
-        assert bool((soft[0, 0].cpu()[_far_from_square()] > 0.99).all())
-
-    def test_soft_is_graded(self, device, dtype):
-        # w = 0 everywhere; the reverse flow disagrees by a ramp of 0..2 px: the round-trip error grows.
-        cur_to_prev = torch.zeros(1, 2, 4, 41, device=device, dtype=dtype)
-        prev_to_cur = torch.zeros_like(cur_to_prev)
-        prev_to_cur[:, 0] = torch.linspace(0.0, 2.0, 41, device=device, dtype=dtype)
-        soft = consistency_mask(prev_to_cur, cur_to_prev, soft=True)[0, 0, 1]
-        hard = consistency_mask(prev_to_cur, cur_to_prev)[0, 0, 1]
-        assert bool((soft[1:] < soft[:-1]).all())
-        assert soft[0].item() == pytest.approx(1.0)
-        assert bool(((soft > 0.5) == (hard == 1)).all())
-
     def test_through_dis(self, texture):
         size, move = 32, 6
         background, square = texture(H, W, seed=1), texture(size, size, seed=2)
@@ -109,24 +92,33 @@ class TestConsistencyMask:
             consistency_mask(good, torch.zeros(1, 2, 4, 5))
 
 
-class TestMotionBoundaryMask:
+RUDER = {"relative": RUDER_BOUNDARY_RELATIVE, "absolute": RUDER_BOUNDARY_ABSOLUTE}
+DIS_TEARS = {"relative": DIS_TEAR_RELATIVE, "absolute": DIS_TEAR_ABSOLUTE}
+
+
+class TestMotionBoundaries:
     def test_constant_flow_has_no_boundary(self, device, dtype):
         flow = torch.full((1, 2, 6, 7), 5.0, device=device, dtype=dtype)
-        assert bool((motion_boundary_mask(flow) == 1).all())
+        assert not bool(motion_boundaries(flow, **RUDER).any())
 
     def test_step_flagged_on_both_sides(self, device, dtype):
         flow = torch.zeros(1, 2, 5, 10, device=device, dtype=dtype)
         flow[:, 0, :, 5:] = 3.0
-        mask = motion_boundary_mask(flow)[0, 0, 2].tolist()
-        assert mask == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+        torn = motion_boundaries(flow, **RUDER)
+        assert torn.shape == (1, 1, 5, 10) and torn.dtype == torch.bool
+        assert torn[0, 0, 2].tolist() == [False] * 4 + [True, True] + [False] * 4
 
-    def test_soft_half_at_threshold_side(self, device, dtype):
-        flow = torch.zeros(1, 2, 5, 10, device=device, dtype=dtype)
-        flow[:, 0, :, 5:] = 3.0
-        soft = motion_boundary_mask(flow, soft=True)[0, 0, 2]
-        assert soft[0].item() == pytest.approx(1.0)
-        assert soft[4].item() < 0.5
+    def test_each_caller_its_threshold(self):
+        # A 0.1 px step: |∇w|² = 0.05² = 0.0025 beside it. Ruder's constant (0.002) calls that a boundary;
+        # the one measured for DIS fields (0.02) keeps it, as the small steps of DIS patches are no tears.
+        flow = torch.zeros(1, 2, 3, 8)
+        flow[:, 1, :, 4:] = 0.1
+        assert bool(motion_boundaries(flow, **RUDER)[0, 0, 1, 3:5].all())
+        assert not bool(motion_boundaries(flow, **DIS_TEARS).any())
+        # The relative term: the same step on a flow of 1 px is within 0.01 |w|² + 0.002 = 0.012.
+        flow[:, 0] = 1.0
+        assert not bool(motion_boundaries(flow, **RUDER).any())
 
     def test_wrong_shape(self):
         with pytest.raises(ShapeError, match=r"flow must be \(B, 2, H, W\), got \(1, 1, 4, 4\)"):
-            motion_boundary_mask(torch.zeros(1, 1, 4, 4))
+            motion_boundaries(torch.zeros(1, 1, 4, 4), **RUDER)

@@ -4,6 +4,8 @@ when compiling is impossible."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 
 import pytest
 import torch
@@ -29,18 +31,57 @@ def _magenta(device: torch.device | str = "cpu") -> MagentaStylizer:
     return MagentaStylizer(torch.tensor(all_presets()["starry_night"].vector), device)
 
 
+def _styles() -> tuple[torch.Tensor, torch.Tensor]:
+    presets = all_presets()
+    return torch.tensor(presets["starry_night"].vector), torch.tensor(presets["the_wave"].vector)
+
+
+def test_one_build_serves_every_style(monkeypatch):
+    # The style is an input of the compiled graph: a second style is another argument, not another
+    # build. Counted with a backend that records each graph dynamo hands over (no C++ compiler needed).
+    builds = []
+
+    def counting(graph, example_inputs):
+        builds.append(tuple(tuple(x.shape) for x in example_inputs if isinstance(x, torch.Tensor)))
+        return graph.forward
+
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda fn, **kw: real_compile(fn, **{**kw, "backend": counting}))
+    torch._dynamo.reset()
+    eager, compiled = _magenta(), _magenta()
+    compiled.accelerate(compile=True, precision="fp32")
+    first, second = _styles()
+    content = _photo()
+    with torch.no_grad():
+        painted = [compiled.stylize(content, first), compiled.stylize(content, second), compiled.stylize(content)]
+        expected = [eager.stylize(content, first), eager.stylize(content, second)]
+    assert len(builds) == 1 and (1, 100) in builds[0]
+    assert (painted[0] - painted[1]).abs().mean() > 0.02  # two styles, two paintings
+    torch.testing.assert_close(painted[0], expected[0], atol=1e-4, rtol=0)
+    torch.testing.assert_close(painted[1], expected[1], atol=1e-4, rtol=0)
+    torch.testing.assert_close(painted[2], expected[0], atol=0, rtol=0)  # no style: the one it was built with
+    compiled.stylize(_photo(height=32, width=48))
+    assert len(builds) == 2  # a new frame size is a new build
+
+
 def test_compiled_network_paints_the_same_pixels():
+    # With a C++ compiler inductor must really compile (and paint the eager pixels); without one the
+    # network falls back to eager, which paints them too.
+    compiler = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
     eager, compiled = _magenta(), _magenta()
     compiled.accelerate(compile=True, precision="fp32")
     content = _photo()
+    second = _styles()[1]
     with torch.no_grad():
-        expected = eager.stylize(content)
+        expected = [eager.stylize(content), eager.stylize(content, second)]
         # Built on the first call; a channels-last view of the same frame must give the same pixels.
         first = compiled.stylize(content)
         again = compiled.stylize(content.contiguous(memory_format=torch.channels_last))
-    assert compiled.compiled
-    torch.testing.assert_close(first, expected, atol=1e-4, rtol=0)
-    torch.testing.assert_close(again, expected, atol=1e-4, rtol=0)
+        other = compiled.stylize(content, second)
+    assert compiled.compiled == (compiler is not None)
+    torch.testing.assert_close(first, expected[0], atol=1e-4, rtol=0)
+    torch.testing.assert_close(again, expected[0], atol=1e-4, rtol=0)
+    torch.testing.assert_close(other, expected[1], atol=1e-4, rtol=0)
 
 
 def test_bf16_autocast_changes_little(device):
@@ -97,7 +138,7 @@ def test_prepare_paints_once_at_the_processing_size(monkeypatch):
     stylizer = _magenta()
     sizes = []
     network = stylizer._network
-    monkeypatch.setattr(stylizer, "_network", lambda x: sizes.append(tuple(x.shape)) or network(x))
+    monkeypatch.setattr(stylizer, "_network", lambda x, style: sizes.append(tuple(x.shape)) or network(x, style))
     processor = FrameProcessor(stylizer, None, max_side=96)
     processor.prepare(width=192, height=128)
     assert sizes == [(1, 3, 64, 96)]

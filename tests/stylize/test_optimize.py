@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from vidstyle.errors import ShapeError, UserInputError
-from vidstyle.stylize.base import Stylizer
 from vidstyle.stylize.losses import style_distance
 from vidstyle.stylize.optimize import OptimizeSettings, OptimizeStylizer
 from vidstyle.stylize.vgg import load_vgg19
@@ -44,9 +43,10 @@ def solved(stylizer):
 
 
 class TestOptimizeStylizer:
-    def test_is_a_stylizer(self, stylizer):
-        assert isinstance(stylizer, Stylizer)
+    def test_paints_only_its_own_painting(self, stylizer):
         assert stylizer.name == "optimize" and stylizer.device == torch.device("cpu")
+        with pytest.raises(UserInputError, match="a style per frame needs a feed-forward network"):
+            stylizer.stylize(_content(), torch.zeros(1, 100))
 
     def test_shape_range_dtype(self, solved):
         image = solved.image

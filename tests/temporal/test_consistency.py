@@ -24,7 +24,6 @@ from vidstyle.temporal.consistency import (
     TemporalSettings,
     blend,
     motion_mask,
-    resize_flow,
 )
 
 H, W = 72, 96
@@ -76,7 +75,7 @@ class ZeroFlow:
 def _run(frames: list[torch.Tensor], stylizer, settings: TemporalSettings = TemporalSettings(),
          flow=None) -> list[torch.Tensor]:
     filt = FlowTemporalFilter(flow or DisFlow(), settings)
-    return [filt.step(f, stylizer) for f in frames]
+    return [filt.step(f, stylizer.stylize) for f in frames]
 
 
 def _numpy(image: torch.Tensor) -> np.ndarray:
@@ -139,15 +138,6 @@ class TestBlend:
             blend(image, image[:, :1], image[:, :1], 1.0)
 
 
-class TestResizeFlow:
-    def test_vectors_rescaled(self):
-        flow = torch.ones(1, 2, 10, 20)
-        out = resize_flow(flow, (5, 40))
-        assert out.shape == (1, 2, 5, 40)
-        torch.testing.assert_close(out[0, 0], torch.full((5, 40), 2.0))
-        torch.testing.assert_close(out[0, 1], torch.full((5, 40), 0.5))
-
-
 def _motion_mask(content: torch.Tensor, previous: torch.Tensor, flow: torch.Tensor):
     return motion_mask(content, previous, backward_warp(previous, flow), flow, TemporalSettings())
 
@@ -188,7 +178,7 @@ class TestMotionMask:
 class TestFlowTemporalFilter:
     def test_first_frame_is_fresh(self):
         frame = texture(seed=10)
-        out = FlowTemporalFilter(DisFlow()).step(frame, Flicker())
+        out = FlowTemporalFilter(DisFlow()).step(frame, Flicker().stylize)
         torch.testing.assert_close(out, Flicker().stylize(frame), rtol=0, atol=0)
 
     def test_static_scene_converges(self):
@@ -216,9 +206,9 @@ class TestFlowTemporalFilter:
         a, b = texture(seed=12), 1.0 - texture(cell=3, seed=13)
         filt = FlowTemporalFilter(DisFlow())
         stylizer = Flicker()
-        filt.step(a, stylizer)
-        filt.step(a, stylizer)
-        out = filt.step(b, stylizer)
+        filt.step(a, stylizer.stylize)
+        filt.step(a, stylizer.stylize)
+        out = filt.step(b, stylizer.stylize)
         assert filt.cuts == 1
         torch.testing.assert_close(out, stylizer.stylize(b), rtol=0, atol=0)
 
@@ -229,14 +219,14 @@ class TestFlowTemporalFilter:
         settings = TemporalSettings(long_term=long_term)
         first = FlowTemporalFilter(DisFlow(), settings)
         for f in frames[:5]:
-            first.step(f, stylizer)
+            first.step(f, stylizer.stylize)
         state = {k: v.clone() for k, v in first.state_dict().items()}
         assert state and all(isinstance(v, torch.Tensor) for v in state.values())
         assert any(k.startswith("older") for k in state) == bool(long_term)
         resumed = FlowTemporalFilter(DisFlow(), settings)
         resumed.load_state_dict(state)
         for f in frames[5:]:
-            assert torch.equal(first.step(f, stylizer), resumed.step(f, stylizer))
+            assert torch.equal(first.step(f, stylizer.stylize), resumed.step(f, stylizer.stylize))
 
     def test_long_term_anchors_what_one_frame_hid(self):
         # A pole passes in front of a still scene for one frame. The frame after it cannot be anchored to
@@ -274,14 +264,14 @@ class TestFlowTemporalFilter:
         assert filt.state_dict() == {}
         filt.load_state_dict({})
         frame = texture(seed=14)
-        torch.testing.assert_close(filt.step(frame, Pointwise()), Pointwise().stylize(frame))
+        torch.testing.assert_close(filt.step(frame, Pointwise().stylize), Pointwise().stylize(frame))
 
     def test_reset_forgets(self):
         frame = texture(seed=15)
         filt = FlowTemporalFilter(DisFlow())
-        filt.step(frame, Flicker(0.3))
+        filt.step(frame, Flicker(0.3).stylize)
         filt.reset()
-        out = filt.step(frame, Pointwise())
+        out = filt.step(frame, Pointwise().stylize)
         torch.testing.assert_close(out, Pointwise().stylize(frame), rtol=0, atol=0)
 
     def test_warping_error_well_below_per_frame(self):

@@ -45,9 +45,9 @@ def test_long_term_anchors_what_one_frame_hid():
 
     def target_after_the_pole(long_term: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         optimizer = RecordingOptimizer()
-        filt = RuderTemporalFilter(PoleFlow(), long_term=long_term)
+        filt = RuderTemporalFilter(PoleFlow(), optimizer, long_term=long_term)
         for frame in frames:
-            filt.step(frame, optimizer)
+            filt.step(frame, optimizer.stylize)
         warped, mask = optimizer.calls[6]  # frame 7: the first after the pole
         return warped[..., 42:50], mask[..., 42:50]
 
@@ -56,3 +56,20 @@ def test_long_term_anchors_what_one_frame_hid():
     assert short_mask.max() == 0.0  # frame 6 showed the pole there: no constraint
     assert long_mask.min() == 1.0  # frame 5 showed the scene: constrained to it ...
     torch.testing.assert_close(anchor, (1.0 - bg)[..., 42:50])  # ... to frame 5's output
+
+
+def test_weight_per_frame_reaches_the_solve():
+    weights = []
+
+    class WeightRecorder(RecordingOptimizer):
+        def stylize_with_temporal(self, content, init, warped, mask, weight) -> torch.Tensor:
+            weights.append(weight)
+            return 1.0 - content
+
+    frame = to_tensor(synth_frames(1, 48, 32, seed=2)[0])
+    solver = WeightRecorder()
+    filt = RuderTemporalFilter(PoleFlow(), solver, temporal_weight=30.0)
+    painted = [filt.step(frame, lambda c: torch.zeros_like(c)), filt.step(frame, solver.stylize),
+               filt.step(frame, solver.stylize, 5.0)]
+    assert weights == [30.0, 5.0]  # the filter's own, then the frame's
+    assert painted[0].abs().sum() == 0  # the first frame is painted by the processor's paint, not the solver

@@ -16,20 +16,20 @@ from vidstyle.io.camera import (
     parse_camera, parse_size,
 )
 from vidstyle.io.reader import Frame, VideoInfo
-from vidstyle.synth import synth_frames, write_clip
+from vidstyle.synth import synth_frames
 
-W, H = 96, 64
+W, H = 160, 96  # the size of conftest's clip16
 
 
 @pytest.fixture(scope="module")
 def frames() -> list[np.ndarray]:
-    return synth_frames(12, W, H)
+    """What conftest's ``clip16`` holds, before encoding."""
+    return synth_frames(16, W, H)
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory, frames) -> Path:
-    """12 frames, 96x64, 24 fps, no audio."""
-    return write_clip(tmp_path_factory.mktemp("camera") / "clip.mp4", frames, fps=24, audio_codec=None)
+@pytest.fixture
+def clip(clip16) -> Path:
+    return clip16
 
 
 def _captured(number: int) -> CapturedFrame:

@@ -181,6 +181,20 @@ class TestLiveLoop:
         assert result.ended_by == "interrupted"
         assert len(_decode(out)) == result.summary["frames_shown"] == 3
 
+    @pytest.mark.parametrize("suffix, muxer, magic", [(".mkv", "matroska", b"\x1a\x45\xdf\xa3"),
+                                                      (".mp4", "mp4", b"ftypisom")])  # MOV would say ftypqt
+    def test_recording_keeps_capture_times_in_the_asked_container(self, frames, tmp_path, suffix, muxer, magic):
+        out = tmp_path / f"rec{suffix}"
+        with VideoRecorder(out, (W, H), rate=30) as recorder:
+            for image, at in zip(frames, (10.0, 10.1, 10.35)):
+                recorder.write(image, at)
+        assert magic in out.read_bytes()[:12]
+        with av.open(str(out)) as container:
+            assert muxer in container.format.name.split(",")
+            times = [float(f.pts * f.time_base) for f in container.decode(container.streams.video[0])]
+        assert times == pytest.approx([0.0, 0.1, 0.35], abs=1e-3)  # variable frame rate, as captured
+        assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no segment or temporary file left
+
     def test_no_frames_leaves_no_file(self, tmp_path):
         out = tmp_path / "rec.mp4"
         with VideoRecorder(out, (W, H)):

@@ -26,6 +26,7 @@ from vidstyle.processor import FrameProcessor
 
 log = logging.getLogger("vidstyle")
 
+
 @dataclass
 class LiveResult:
     """How a live session went. ``ended_by``: max_frames, quit, source_end, source_failed or interrupted;
@@ -41,19 +42,17 @@ class LiveResult:
 
 def run_live(source, processor: FrameProcessor, controls: LiveControls, *, display: Display | None = None,
              sinks: Sequence[FrameSink] = (), max_frames: int | None = None,
-             adaptive: AdaptiveSize | None = None, clock: Clock = time.monotonic,
-             mailbox: Mailbox | None = None) -> LiveResult:
+             adaptive: AdaptiveSize | None = None, clock: Clock = time.monotonic) -> LiveResult:
     """Show stylized frames from ``source`` (a FrameSource) until it ends, ``q``, Ctrl-C or ``max_frames``.
 
     Capture runs in its own thread into a one-slot mailbox; this loop always paints the newest frame.
     ``max_frames`` counts frames shown (and recorded). Sinks are opened and closed by the caller.
-    ``mailbox``: pass one to inspect it afterwards (tests); a fresh one otherwise.
     """
     if max_frames is not None and max_frames < 1:
         raise UserInputError(f"--max-frames must be at least 1, got {max_frames}")
     display = display or NullDisplay()
     stats = LiveStats()
-    mailbox = mailbox if mailbox is not None else Mailbox()
+    mailbox = Mailbox()
     grabber = FrameGrabber(source, mailbox, clock=clock)
     if adaptive is not None:
         processor.set_max_side(adaptive.side)

@@ -34,11 +34,12 @@ class VideoRecorder:
     def __init__(self, path: Path, size: tuple[int, int], *, rate: float = 30.0,
                  encode: EncodeSettings = EncodeSettings(crf=20, preset="veryfast")) -> None:
         self.path = Path(path)
-        self.info = VideoInfo(path=self.path, width=size[0], height=size[1], time_base=self.TIME_BASE,
-                              frame_rate=Fraction(rate).limit_denominator(1001), frame_count=None)
         self.encode = encode
         self.frames = 0
         self._segment = temp_path_for(self.path).with_suffix(segment_suffix(encode.codec))
+        # The segment is the only source: there is no audio to carry over.
+        self.info = VideoInfo(path=self._segment, width=size[0], height=size[1], time_base=self.TIME_BASE,
+                              frame_rate=Fraction(rate).limit_denominator(1001), frame_count=None)
         self._encoder = ExitStack()
         self._writer: SegmentEncoder | None = None
         self._first: float | None = None

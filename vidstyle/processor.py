@@ -17,7 +17,7 @@ import torch
 from vidstyle.checks import check_unit_range
 from vidstyle.io.convert import processing_size, resize, to_tensor, to_uint8
 from vidstyle.stylize.base import Stylizer
-from vidstyle.temporal.base import TemporalFilter
+from vidstyle.temporal.base import Paint, TemporalFilter
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class FrameProcessor:
         """
         w, h = self.processing_size(width, height)
         with torch.no_grad():
-            self.stylizer.stylize(torch.full((1, 3, h, w), 0.5, device=self.device), self._style)
+            self._painter(self._style)(torch.full((1, 3, h, w), 0.5, device=self.device))
 
     def process(self, image: np.ndarray, controls: FrameControls | None = None) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> stylized (H', W', 3) uint8 RGB (H', W' from :meth:`output_size`).
@@ -142,15 +142,21 @@ class FrameProcessor:
             return image if (out_w, out_h) == (w, h) else to_uint8(resize(full, (out_w, out_h)))
         with torch.no_grad():
             small = resize(full, self.processing_size(w, h))
+            paint = self._painter(style)
             if self.temporal is not None and self._temporal_on:
-                styled = self.temporal.step(small, lambda content: self.stylizer.stylize(content, style),
-                                            controls.temporal_weight)
+                styled = self.temporal.step(small, paint, controls.temporal_weight)
             else:
-                styled = self.stylizer.stylize(small, style)
+                styled = paint(small)
             out = resize(styled, (out_w, out_h))
             if strength < 1.0:
                 out = torch.lerp(resize(full, (out_w, out_h)), out, strength)
         return to_uint8(out)
+
+    def _painter(self, style: torch.Tensor | None) -> Paint:
+        """The stylizer with ``style`` bound; None leaves the stylizer's own (and its argument unused)."""
+        if style is None:
+            return self.stylizer.stylize
+        return lambda content: self.stylizer.stylize(content, style)
 
     # ------------------------------------------------------------------ temporal state
     def reset(self) -> None:

@@ -412,7 +412,8 @@ class TestCommand:
                        "--source FILE)"]
 
     def test_no_window_hint(self, clip, monkeypatch, capsys):
-        monkeypatch.setattr("vidstyle.live.window.window_unavailable_reason", lambda: "no display ($DISPLAY is not set)")
+        monkeypatch.setattr("vidstyle.live.window.window_unavailable_reason",
+                            lambda: "no display ($DISPLAY is not set)")
         with pytest.raises(SystemExit) as exc:
             self._main(["webcam", "--style", CIN26_STYLE_NAMES[0], "--source", str(clip)])
         assert exc.value.code == 2

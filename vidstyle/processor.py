@@ -88,11 +88,6 @@ class FrameProcessor:
         self._style = style
         self.reset()
 
-    def set_stylizer(self, stylizer: Stylizer, style: torch.Tensor | None = None) -> None:
-        """Paint with another stylizer (another network family) from the next frame on."""
-        self.stylizer = stylizer
-        self.set_style(style)
-
     def set_strength(self, strength: float) -> None:
         self._strength = check_unit_range(strength, "--strength")
 

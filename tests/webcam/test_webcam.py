@@ -23,6 +23,7 @@ from vidstyle.io.camera import CameraLostError, FileCameraSource
 from vidstyle.io.reader import Frame, VideoInfo
 from vidstyle.processor import FrameProcessor
 from vidstyle.stylize.base import IdentityStylizer
+from vidstyle.stylize.feedforward import Cin26Stylizer
 from vidstyle.stylize.nets import CIN26_STYLE_NAMES
 from vidstyle.stylize.registry import StyleRequest
 from vidstyle.stylize.styles import CIN26, MAGENTA, Preset
@@ -274,25 +275,25 @@ class TestKeys:
     }
 
     def _controls(self, tmp_path, style="cin_a", temporal=True, **kwargs):
-        built = []
+        asked = []
 
-        def build(request, device):
-            built.append(request.style)
-            return IdentityStylizer(device)
+        def style_of(request):
+            asked.append(request.style)
+            return torch.full((1, 1), float(len(asked)))
 
         processor = FrameProcessor(SlowStylizer(), FakeTemporal() if temporal else None, max_side=None)
         controls = LiveControls(processor, StyleRequest(style=style, **kwargs), snapshot_dir=tmp_path,
-                                build=build, presets=self.PRESETS)
-        return controls, processor, built
+                                style_of=style_of, presets=self.PRESETS)
+        return controls, processor, asked
 
     def test_next_previous_within_family(self, tmp_path):
-        controls, processor, built = self._controls(tmp_path)
+        controls, processor, asked = self._controls(tmp_path)
         assert controls.handle_key("n") == "style cin_b"
         assert controls.handle_key(ord("n")) == "style cin_c"
         assert controls.handle_key("n") == "style cin_a"  # wraps
         assert controls.handle_key("p") == "style cin_c"
-        assert built == ["cin_b", "cin_c", "cin_a", "cin_c"]
-        assert controls.style_label == "cin_c" and isinstance(processor.stylizer, IdentityStylizer)
+        assert asked == ["cin_b", "cin_c", "cin_a", "cin_c"]
+        assert controls.style_label == "cin_c" and float(processor.style) == 4.0  # the last one asked for
         assert processor.temporal.resets == 4
 
     def test_image_style_cycles_paintings(self, tmp_path):
@@ -309,13 +310,24 @@ class TestKeys:
     def test_failed_switch_keeps_style(self, tmp_path):
         controls, processor, _ = self._controls(tmp_path)
 
-        def broken(request, device):
+        def broken(request):
             raise UserInputError("no weights")
 
-        controls._build = broken
-        before = processor.stylizer
+        controls._style_of = broken
         assert controls.handle_key("n").startswith("cannot switch to cin_b")
-        assert processor.stylizer is before and controls.style_label == "cin_a"
+        assert processor.style is None and controls.style_label == "cin_a"
+
+    def test_switch_paints_like_a_network_built_for_that_style(self, tmp_path):
+        # The real path: the next preset is the same CIN-26 network with other weights, loaded once.
+        first, second = CIN26_STYLE_NAMES[0], CIN26_STYLE_NAMES[1]
+        frame = synth_frames(1, W, H)[0]
+        processor = FrameProcessor(Cin26Stylizer(torch.eye(26)[0]), None, max_side=None)
+        network = processor.stylizer
+        controls = LiveControls(processor, StyleRequest(style=first), snapshot_dir=tmp_path)
+        assert controls.handle_key("n") == f"style {second}"
+        assert processor.stylizer is network
+        expected = FrameProcessor(Cin26Stylizer(torch.eye(26)[1]), None, max_side=None).process(frame)
+        assert np.array_equal(processor.process(frame), expected)
 
     def test_model_has_no_presets(self, tmp_path):
         controls, _, _ = self._controls(tmp_path, model=Path("candy.pth"))

@@ -14,8 +14,7 @@ import torch
 from vidstyle.errors import UserInputError, VidstyleError
 from vidstyle.io.atomic import atomic_output
 from vidstyle.processor import FrameProcessor
-from vidstyle.stylize.base import Stylizer
-from vidstyle.stylize.registry import StyleRequest
+from vidstyle.stylize.registry import StyleRequest, style_input
 
 KEY_HELP = "keys: n/p next/previous style, t temporal on/off, +/- strength, s snapshot, q quit"
 
@@ -23,18 +22,19 @@ KEY_HELP = "keys: n/p next/previous style, t temporal on/off, +/- strength, s sn
 class LiveControls:
     """What the keys change: the style (within its family), the temporal filter, strength, snapshots.
 
-    ``build(request, device) -> Stylizer`` loads a style (``vidstyle.stylize.registry.build_stylizer``
+    Another preset of the family is another style input of the same network, so switching loads
+    nothing. ``style_of(request) -> Tensor`` gives that input (``vidstyle.stylize.registry.style_input``
     unless a test passes another); ``presets``: name -> Preset (``all_presets()`` when None).
     """
 
     def __init__(self, processor: FrameProcessor, request: StyleRequest, *, snapshot_dir: Path = Path("."),
-                 build: Callable[[StyleRequest, torch.device], Stylizer] | None = None,
+                 style_of: Callable[[StyleRequest], torch.Tensor] | None = None,
                  presets: dict | None = None, strength_step: float = 0.1) -> None:
         self.processor = processor
         self.request = request
         self.snapshot_dir = Path(snapshot_dir)
         self.strength_step = strength_step
-        self._build = build
+        self._style_of = style_of or (lambda r: style_input(r, processor.device))
         self._presets = presets
         self.quit = False
         self.last_frame: np.ndarray | None = None
@@ -87,7 +87,7 @@ class LiveControls:
         return current, [name for name, p in presets.items() if p.family == family]
 
     def cycle_style(self, step: int) -> str:
-        """Switch to the next (``step`` 1) or previous (-1) preset of the same family; rebuilds the stylizer."""
+        """Switch to the next (``step`` 1) or previous (-1) preset of the same family."""
         if self.request.model is not None:
             return "n/p: a --model network has no presets to cycle through"
         current, names = self._family_names()
@@ -99,14 +99,10 @@ class LiveControls:
             name = names[0] if step > 0 else names[-1]
         request = replace(self.request, style=name)
         try:
-            if self._build is None:
-                from vidstyle.stylize.registry import build_stylizer
-
-                self._build = build_stylizer
-            stylizer = self._build(request, self.processor.device)
+            style = self._style_of(request)
         except VidstyleError as exc:
             return f"cannot switch to {name}: {exc}"
-        self.processor.set_stylizer(stylizer)  # restarts the temporal history: another style
+        self.processor.set_style(style)  # restarts the temporal history: another style
         self.request = request
         return f"style {name}"
 

@@ -49,6 +49,15 @@ def _painting_tensor(choice: StyleChoice, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(choice.painting).permute(2, 0, 1).unsqueeze(0).float().div(255.0).to(device)
 
 
+def style_input(request: StyleRequest, device: torch.device) -> torch.Tensor:
+    """The feed-forward network's style input for ``request.style``: a Magenta (1, 100) vector or CIN-26
+    (1, 26) weights, on the CPU. What ``FrameProcessor.set_style`` and ``FrameControls.style`` take."""
+    from vidstyle.stylize.feedforward import StyleVectorComputer
+
+    choice = resolve_style(request.style or "", StyleVectorComputer(device, request.style_scale))
+    return (choice.cin_weights if choice.family == CIN26 else choice.magenta_vector).reshape(1, -1)
+
+
 def build_stylizer(request: StyleRequest, device: torch.device) -> Stylizer:
     """Load the network (or set up the optimisation) for ``request`` on ``device``."""
     from vidstyle.stylize.feedforward import Cin26Stylizer, JohnsonStylizer, MagentaStylizer, StyleVectorComputer

@@ -88,13 +88,12 @@ class WorkDir:
     def frames_done(self) -> int:
         return sum(s.frames for s in self.segments)
 
-    def contiguous_end(self) -> int:
-        """The first frame not covered by the finished segments that run without a gap from frame 0."""
-        end = 0
+    def contiguous_end(self, start: int = 0) -> int:
+        """The first frame not covered by finished segments that run without a gap from ``start``."""
+        end = start
         for s in self.segments:
-            if s.first_frame != end:
-                break
-            end = s.end_frame
+            if s.first_frame == end:
+                end = s.end_frame
         return end
 
     def segment_path(self, first_frame: int, suffix: str) -> Path:

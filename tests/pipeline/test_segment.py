@@ -26,7 +26,7 @@ def test_two_halves_equal_one_render(clip16, tmp_path, posterize, decode):
 
     halves = tmp_path / "halves.mkv"
     processor = posterize()
-    sink = make_sink(open_source(clip16), processor, halves, _work(tmp_path / "w2"), LOSSLESS, 240)
+    sink = make_sink(open_source(clip16).info, (160, 96), halves, _work(tmp_path / "w2"), LOSSLESS, 240)
     state = render_segment(open_source(clip16), (0, 7), {}, sink, processor=processor)
     assert state and sink.work.contiguous_end() == 7
     source = open_source(clip16)
@@ -39,7 +39,7 @@ def test_two_halves_equal_one_render(clip16, tmp_path, posterize, decode):
     # a cold second half differs: the state is what makes the halves equal
     cold = tmp_path / "cold.mkv"
     processor = posterize()
-    sink = make_sink(open_source(clip16), processor, cold, _work(tmp_path / "w3"), LOSSLESS, 240)
+    sink = make_sink(open_source(clip16).info, (160, 96), cold, _work(tmp_path / "w3"), LOSSLESS, 240)
     render_segment(open_source(clip16), (0, 7), {}, sink, processor=processor)
     render_segment(open_source(clip16), (7, None), {}, sink, processor=posterize())
     sink.assemble(cold, first_time=0.0, first_number=1)
@@ -49,7 +49,7 @@ def test_two_halves_equal_one_render(clip16, tmp_path, posterize, decode):
 def test_warmup_frames_are_painted_but_not_written(clip16, tmp_path, posterize):
     processor = posterize()
     work = _work(tmp_path / "w")
-    sink = make_sink(open_source(clip16), processor, tmp_path / "o.mkv", work, LOSSLESS, 240)
+    sink = make_sink(open_source(clip16).info, (160, 96), tmp_path / "o.mkv", work, LOSSLESS, 240)
     render_segment(open_source(clip16), (10, 14), {}, sink, processor=processor, warmup=3)
     assert processor.stylizer.seen == 7
     assert work.segments == [Segment(10, 4, work.segments[0].first_pts, work.segments[0].last_pts)]

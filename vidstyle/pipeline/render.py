@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vidstyle.errors import RenderInterrupted
-from vidstyle.io.reader import FrameSource
+from vidstyle.io.reader import FrameSource, VideoInfo
 from vidstyle.io.sequence import is_pattern
 from vidstyle.io.writer import EncodeSettings
 from vidstyle.pipeline.cursor import FrameCursor
@@ -38,12 +38,11 @@ class RenderResult:
         return done / self.seconds if self.seconds > 0 else 0.0
 
 
-def make_sink(source: FrameSource, processor: FrameProcessor, output: Path, work: WorkDir,
-              encode: EncodeSettings, segment_frames: int) -> SegmentSink:
-    """The sink of a render of ``source`` into ``output`` (the processor decides the frame size)."""
-    info = source.info
-    width, height = processor.output_size(info.width, info.height)
-    return SegmentSink(work, replace(info, width=width, height=height), encode,
+def make_sink(info: VideoInfo, size: tuple[int, int], output: Path, work: WorkDir, encode: EncodeSettings,
+              segment_frames: int) -> SegmentSink:
+    """The sink of a render of a source described by ``info`` into ``output``, frames of ``size``
+    (width, height; what the processor's ``output_size`` says)."""
+    return SegmentSink(work, replace(info, width=size[0], height=size[1]), encode,
                        image_suffix=output.suffix if is_pattern(output) else None, segment_frames=segment_frames)
 
 
@@ -55,7 +54,8 @@ def render(source: FrameSource, processor: FrameProcessor, output: Path, work: W
     Finished segments in ``work`` are skipped (``--resume``: the source seeks to the first missing
     frame); the output appears only at the end.
     """
-    sink = make_sink(source, processor, output, work, encode, segment_frames)
+    info = source.info
+    sink = make_sink(info, processor.output_size(info.width, info.height), output, work, encode, segment_frames)
     skip = work.contiguous_end()
     state = work.state_before(skip)
     cursor = FrameCursor(source)

@@ -138,14 +138,17 @@ def _run_tasks(chunks: list[Chunk], settings: RenderSettings, work: WorkDir, key
     task = ray.remote(_chunk_task).options(max_retries=MAX_RETRIES, num_cpus=1, num_gpus=gpus)
     pending = {task.remote(settings, c, work.path, key, build, counter): c for c in chunks}
     results = []
+    asked, written = counter.total.remote(), 0  # the counter answers when it can; the driver never waits
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
             for ref in ready:
                 chunk = pending.pop(ref)
                 results.append(_result(ref, chunk))
+            if ray.wait([asked], timeout=0)[0]:
+                asked, written = counter.total.remote(), ray.get(asked)
             if progress is not None:
-                progress(resumed + ray.get(counter.total.remote()), total)
+                progress(resumed + written, total)
     except KeyboardInterrupt:
         _cancel(pending)
         raise RenderInterrupted(
@@ -166,11 +169,11 @@ def _result(ref, chunk: Chunk) -> dict:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as exc:
         cause = exc.cause
+        where = f"a Ray worker failed on frames {chunk.first}-{chunk.end - 1}"
         if isinstance(cause, VidstyleError):
-            cause.args = (f"a Ray worker ({exc.ip}) failed on frames {chunk.first}-{chunk.end - 1}: {cause}",)
+            cause.args = (f"{where}: {cause}",)
             raise cause from None
-        raise VidstyleError(f"a Ray worker ({exc.ip}) failed on frames {chunk.first}-{chunk.end - 1}: "
-                            f"{type(cause).__name__}: {cause}") from None
+        raise VidstyleError(f"{where}: {type(cause).__name__}: {cause}") from None
     except ray.exceptions.RayError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise VidstyleError(f"frames {chunk.first}-{chunk.end - 1} failed after {MAX_RETRIES} retries: "
@@ -181,4 +184,4 @@ def _cancel(pending: dict) -> None:
     import ray
 
     for ref in pending:
-        ray.cancel(ref, force=True)
+        ray.cancel(ref)  # Ctrl-C in the task: it drops its unfinished segment and its worker lives on

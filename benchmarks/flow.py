@@ -38,6 +38,7 @@ from vidstyle.flow.base import FlowEstimator
 from vidstyle.flow.flo import read_flo
 from vidstyle.flow.occlusion import consistency_mask
 from vidstyle.flow.opencv import DisFlow, FarnebackFlow
+from vidstyle.io.convert import to_tensor
 
 RESULTS = RESULTS_DIR / "flow.json"
 TIMING_SIZE = (640, 360)  # (width, height)
@@ -59,7 +60,7 @@ def _read_rgb(path: Path) -> torch.Tensor:
     if bgr is None:
         raise SystemExit(f"cannot read {path}")
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    return torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float().div(255.0)
+    return to_tensor(rgb)
 
 
 def _read_mask(path: Path) -> torch.Tensor:

@@ -45,6 +45,7 @@ from vidstyle.flow.flo import read_flo
 from vidstyle.flow.opencv import FarnebackFlow
 from vidstyle.flow.warp import backward_warp, flow_in_frame
 from vidstyle.io.reader import open_source, read_image
+from vidstyle.io.writer import write_image
 from vidstyle.pipeline import render
 from vidstyle.processor import FrameProcessor
 from vidstyle.resume import WorkDir
@@ -179,7 +180,7 @@ def strip(inputs: list[np.ndarray], per_frame: list[np.ndarray], temporal: list[
     image = (np.concatenate(rows, axis=0) * 255).astype(np.uint8)
     for i, label in enumerate(("input", "per-frame", "temporal")):
         cv2.putText(image, label, (8 + 320 * i, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    write_image(path, image)
 
 
 def flicker_plot(series: dict[str, tuple[list[float], list[float]]], path: Path) -> None:

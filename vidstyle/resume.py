@@ -1,25 +1,28 @@
 """The work folder of a render: finished segments, the temporal state at each seam, and a manifest.
 
-A long render is cut into segments. Each finished segment is kept with the state the temporal
-filter had after its last frame, so ``--resume`` continues exactly where the render stopped and the
-result equals an uninterrupted render. The manifest records the settings and refuses to mix renders.
+A long render is cut into segments, each named by its first frame index, so segments made in any
+order (by several workers of a distributed render) fit together. Each finished segment is kept with
+the state the temporal filter had after its last frame, so ``--resume`` continues exactly where the
+render stopped and the result equals an uninterrupted render. The manifest records the settings and
+refuses to mix renders; a segment counts as done only once its record file exists (written last, by
+whoever rendered it, so workers never write the same file).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
 from vidstyle.errors import UserInputError
+from vidstyle.io.atomic import atomic_output
 from vidstyle.io.sequence import is_pattern
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def default_work_dir(output: Path) -> Path:
@@ -30,20 +33,25 @@ def default_work_dir(output: Path) -> Path:
 
 @dataclass(frozen=True)
 class Segment:
-    index: int
+    """Frames [first_frame, first_frame + frames) of the render; pts in the source's time base."""
+
     first_frame: int
-    first_pts: int
     frames: int
+    first_pts: int
+    last_pts: int
+
+    @property
+    def end_frame(self) -> int:
+        return self.first_frame + self.frames
 
 
 class WorkDir:
-    """Finished segments of one render; only segments listed in the manifest count as done."""
+    """Finished segments of one render, keyed by first frame; only recorded segments count as done."""
 
     def __init__(self, path: Path, fingerprint: dict, *, resume: bool, overwrite: bool) -> None:
         self.path = path
         self.fingerprint = fingerprint
         manifest = path / MANIFEST
-        self.segments: list[Segment] = []
         if manifest.exists():
             data = json.loads(manifest.read_text())
             if resume:
@@ -55,8 +63,7 @@ class WorkDir:
                         f"({', '.join(changed) or 'format'}); run with those settings, or without --resume "
                         "to start over"
                     )
-                self.segments = [Segment(**s) for s in data["segments"]]
-            elif data.get("segments") and not overwrite:
+            elif (self.segments or data.get("segments")) and not overwrite:
                 raise UserInputError(
                     f"an unfinished render of this output is in {path}: add --resume to continue it, "
                     "or --overwrite to start over"
@@ -66,38 +73,50 @@ class WorkDir:
         elif resume and path.exists() and any(path.iterdir()):
             raise UserInputError(f"{path} is not a vidstyle work folder (no {MANIFEST})")
         path.mkdir(parents=True, exist_ok=True)
-        self._write_manifest()
+        if not manifest.exists():
+            with atomic_output(manifest) as tmp:
+                tmp.write_text(json.dumps({"version": FORMAT_VERSION, "fingerprint": fingerprint},
+                                          indent=1, sort_keys=True))
+
+    @property
+    def segments(self) -> list[Segment]:
+        """Finished segments, by first frame (read from the folder, so other workers' count too)."""
+        records = (Segment(**json.loads(r.read_text())) for r in self.path.glob("segment_*.json"))
+        return sorted(records, key=lambda s: s.first_frame)
 
     @property
     def frames_done(self) -> int:
         return sum(s.frames for s in self.segments)
 
-    def segment_path(self, index: int, suffix: str) -> Path:
-        return self.path / f"segment_{index:05d}{suffix}"
+    def contiguous_end(self, start: int = 0) -> int:
+        """The first frame not covered by finished segments that run without a gap from ``start``."""
+        end = start
+        for s in self.segments:
+            if s.first_frame == end:
+                end = s.end_frame
+        return end
 
-    def _state_path(self, index: int) -> Path:
-        return self.path / f"state_{index:05d}.pt"
+    def segment_path(self, first_frame: int, suffix: str) -> Path:
+        return self.path / f"segment_{first_frame:09d}{suffix}"
+
+    def _state_path(self, first_frame: int) -> Path:
+        return self.path / f"state_{first_frame:09d}.pt"
 
     def finish_segment(self, segment: Segment, state: dict[str, torch.Tensor]) -> None:
         """Record a segment whose file is complete, with the temporal state after its last frame."""
-        tmp = self._state_path(segment.index).with_suffix(".pt.partial")
-        torch.save(state, tmp)
-        os.replace(tmp, self._state_path(segment.index))
-        self.segments.append(segment)
-        self._write_manifest()
+        with atomic_output(self._state_path(segment.first_frame)) as tmp:
+            torch.save(state, tmp)
+        with atomic_output(self.segment_path(segment.first_frame, ".json")) as tmp:
+            tmp.write_text(json.dumps(asdict(segment)))
 
-    def last_state(self) -> dict[str, torch.Tensor]:
-        """The temporal state saved after the last finished segment ({} when nothing is done)."""
-        if not self.segments:
+    def state_before(self, frame: int) -> dict[str, torch.Tensor]:
+        """The temporal state saved after the segment that ends just before ``frame`` ({} at frame 0)."""
+        if frame == 0:
             return {}
-        return torch.load(self._state_path(self.segments[-1].index), map_location="cpu", weights_only=True)
-
-    def _write_manifest(self) -> None:
-        data = {"version": FORMAT_VERSION, "fingerprint": self.fingerprint,
-                "segments": [s.__dict__ for s in self.segments]}
-        tmp = self.path / (MANIFEST + ".partial")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-        os.replace(tmp, self.path / MANIFEST)
+        segment = next((s for s in self.segments if s.end_frame == frame), None)
+        if segment is None:
+            raise UserInputError(f"the work folder {self.path} has no finished segment ending at frame {frame}")
+        return torch.load(self._state_path(segment.first_frame), map_location="cpu", weights_only=True)
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import cv2
 import torch
 import typer
 
@@ -17,8 +16,8 @@ from vidstyle.cli.options import (
 )
 from vidstyle.device import describe
 from vidstyle.errors import UserInputError
-from vidstyle.io.atomic import atomic_output
 from vidstyle.io.reader import read_image
+from vidstyle.io.writer import write_image
 from vidstyle.stylize.registry import StyleRequest
 
 IMAGE_MAX_SIDE = 1024  # a still is worth more pixels than a video frame
@@ -29,13 +28,6 @@ def stylize_image(input: Path, settings: ProcessorSettings) -> tuple:
     image = read_image(input)
     built = build_processor(settings)
     return built.processor.process(image), built.device
-
-
-def write_image(path: Path, image) -> None:
-    """Write an RGB uint8 picture atomically; the format follows the extension."""
-    with atomic_output(path) as tmp:
-        if not cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
-            raise UserInputError(f"cannot write {path}: use .png, .jpg or .tif")
 
 
 def image_command(

@@ -14,7 +14,8 @@ from vidstyle.cli.options import (
 )
 from vidstyle.cli.progress import frame_progress
 from vidstyle.io.writer import EncodeSettings
-from vidstyle.job import ProcessorSettings, RenderSettings, run_job
+from vidstyle.distributed.plan import DEFAULT_CHUNK_FRAMES, DEFAULT_WARMUP_FRAMES
+from vidstyle.job import ProcessorSettings, RenderSettings, render_summary, run_job
 from vidstyle.stylize.registry import StyleRequest
 
 R = DEFAULTS["run"]
@@ -63,6 +64,14 @@ def run_command(
     work_dir: Annotated[Path | None, typer.Option(help="Where finished segments are kept (default: "
                                                   "beside the output).")] = None,
     segment_frames: Annotated[int, typer.Option(help="Frames per resumable segment.")] = R["segment_frames"],
+    ray: Annotated[str | None, typer.Option("--ray", is_flag=False, flag_value="auto", metavar="[auto|ADDRESS]",
+                                            help="Render chunks as Ray tasks: on the cluster at ADDRESS, or "
+                                            "(auto) the running one, else a local one.")] = None,
+    chunk_frames: Annotated[int, typer.Option(help="With --ray: frames per chunk (chunks also start at "
+                                              "scene cuts).")] = DEFAULT_CHUNK_FRAMES,
+    warmup_frames: Annotated[int, typer.Option(help="With --ray: frames painted before each chunk and "
+                                               "thrown away, so its first frame matches the one before."
+                                               )] = DEFAULT_WARMUP_FRAMES,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json: Json = False,
@@ -86,8 +95,14 @@ def run_command(
                               end=end, max_frames=max_frames, overwrite=overwrite, resume=resume,
                               work_dir=work_dir, segment_frames=segment_frames)
     with frame_progress("painting", quiet) as progress:
-        job = run_job(settings, progress)
-    summary = job.summary(settings)
+        if ray is None:
+            summary = run_job(settings, progress).summary(settings)
+        else:
+            from vidstyle.distributed.driver import render_on_ray
+
+            done = render_on_ray(settings, ray, chunk_frames=chunk_frames, warmup=warmup_frames, progress=progress)
+            summary = render_summary(settings, done.result, done.processor) | {
+                "chunks": done.chunks, "chunks_rendered": done.chunks_rendered, "workers": done.workers}
     if json:
         emit_json(summary)
     elif not quiet:

@@ -18,6 +18,7 @@ from vidstyle.config import sha256_file, user_config_dir
 from vidstyle.errors import ResourceUnavailableError, UserInputError
 from vidstyle.io.atomic import atomic_output
 from vidstyle.io.reader import read_image
+from vidstyle.io.writer import write_image
 from vidstyle.stylize.styles import MAGENTA, all_presets, painting_cache_path, parse_blend, resolve_style
 
 styles_app = typer.Typer(help="Named styles: list, show, add your own, fetch a painting, contact sheet.",
@@ -137,5 +138,4 @@ def write_sheet(tiles: list[tuple[str, np.ndarray]], output: Path, columns: int 
         y, x = r * (h + label), c * w
         sheet[y + label:y + label + h, x:x + w] = image
         cv2.putText(sheet, name[:34], (x + 3, y + 13), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1, cv2.LINE_AA)
-    with atomic_output(output) as tmp:
-        cv2.imwrite(str(tmp), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    write_image(output, sheet)

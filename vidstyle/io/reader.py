@@ -63,7 +63,13 @@ class FrameSource(Protocol):
     info: VideoInfo
     first_time: float | None
 
-    def frames(self) -> Iterator[Frame]: ...
+    def frames(self, start: int = 0) -> Iterator[Frame]:
+        """Frames from render index ``start`` on (seeking, not decoding the ones before, where it can)."""
+        ...
+
+    def count_frames(self) -> int:
+        """The exact number of frames the render keeps (may scan the file, not decode it)."""
+        ...
 
 
 def parse_time(value: str | float | None) -> float | None:
@@ -116,6 +122,8 @@ class VideoFileSource:
         self.path = Path(path)
         self.window = _Window(start, end, max_frames)
         self.first_time: float | None = None
+        self.frames_decoded = 0  # frames decoded so far, kept or not (seeking keeps this low)
+        self._pts: list[int] | None = None
         if not self.path.exists():
             raise UserInputError(f"input not found: {self.path}")
         if self.path.is_dir():
@@ -143,23 +151,72 @@ class VideoFileSource:
         except av.FFmpegError as exc:
             raise UserInputError(f"cannot read {self.path}: not a video or damaged ({exc.strerror or exc})") from None
 
-    def frames(self) -> Iterator[Frame]:
+    def window_pts(self) -> list[int]:
+        """pts of every frame the render keeps, in display order, from the packets (nothing decoded)."""
+        import av
+
+        if self._pts is None:
+            window, tb = self.window, self.info.time_base
+            with av.open(str(self.path)) as container:
+                stream = container.streams.video[0]
+                pts = sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size)
+            keep = [p for p in pts if (window.start is None or float(p * tb) >= window.start - 1e-6)
+                    and (window.end is None or float(p * tb) < window.end - 1e-6)]
+            self._pts = keep[:window.max_frames] if window.max_frames else keep
+            if self._pts:
+                self.first_time = float(self._pts[0] * tb)
+        return self._pts
+
+    def count_frames(self) -> int:
+        return len(self.window_pts())
+
+    def _decode_from(self, container, stream, target: int | None) -> Iterator:
+        """Decoded frames from the keyframe at or before pts ``target`` (from the start when None).
+
+        A demuxer seeks by decoding time, so the keyframe found may show after ``target`` (B-frames):
+        then it seeks a second further back, doubling, until the first frame shows at or before it.
+        """
+        back = 0
+        lowest = self.window_pts()[0] if target is not None else 0
+        while True:
+            if target is not None:
+                container.seek(max(target - back, lowest), stream=stream, backward=True)
+            elif self.window.start:
+                container.seek(int(self.window.start / self.info.time_base), stream=stream, backward=True)
+            decoded = container.decode(stream)
+            first = next(decoded, None)
+            if first is None or target is None or first.pts is None or first.pts <= target \
+                    or target - back <= lowest:
+                if first is not None:
+                    yield first
+                yield from decoded
+                return
+            back = max(2 * back, int(1 / self.info.time_base))
+
+    def frames(self, start: int = 0) -> Iterator[Frame]:
         import av
 
         info, window = self.info, self.window
         tb = info.time_base
+        first_pts: int | None = None
+        target: int | None = None
+        if start > 0:
+            pts_list = self.window_pts()
+            if start >= len(pts_list):
+                return
+            first_pts, target = pts_list[0], pts_list[start]
         with av.open(str(self.path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
-            if window.start:
-                container.seek(int(window.start / tb), stream=stream, backward=True)
-            first_pts: int | None = None
-            index = 0
+            index = start
             last_pts = -1
             try:
-                for frame in container.decode(stream):
+                for frame in self._decode_from(container, stream, target):
+                    self.frames_decoded += 1
                     pts = frame.pts if frame.pts is not None else last_pts + 1
                     last_pts = pts
+                    if target is not None and pts < target:
+                        continue
                     seconds = float(pts * tb)
                     if window.start is not None and seconds < window.start - 1e-6:
                         continue
@@ -174,7 +231,7 @@ class VideoFileSource:
                         break
             except av.FFmpegError as exc:
                 raise UserInputError(f"{self.path} is damaged: decoding failed after frame {index} ({exc})") from None
-        if index == 0:
+        if index == start == 0:
             raise UserInputError(f"no frames of {self.path} fall in the requested --start/--end range")
 
 
@@ -196,24 +253,33 @@ class ImageSequenceSource:
             is_sequence=True, first_number=self.sequence.first,
         )
 
-    def frames(self) -> Iterator[Frame]:
+    def _window_paths(self) -> tuple[Path, ...]:
+        """The files the render keeps, first to last."""
         rate = float(self.info.frame_rate)
         lo = int(np.ceil((self.window.start or 0.0) * rate - 1e-6))
         self.first_time = lo / rate
-        paths = self.sequence.paths[lo:]
-        index = 0
-        for i, p in enumerate(paths):
-            if self.window.end is not None and (lo + i) / rate >= self.window.end - 1e-6:
-                break
+        hi = len(self.sequence.paths)
+        if self.window.end is not None:
+            hi = min(hi, int(np.ceil(self.window.end * rate - 1e-6)))
+        if self.window.max_frames:
+            hi = min(hi, lo + self.window.max_frames)
+        return self.sequence.paths[lo:hi]
+
+    def count_frames(self) -> int:
+        return len(self._window_paths())
+
+    def frames(self, start: int = 0) -> Iterator[Frame]:
+        """Frames from render index ``start`` on (a sequence seeks by index: no file before is read)."""
+        paths = self._window_paths()
+        index = start
+        for p in paths[start:]:
             image = _read_image(p)
             if image.shape[:2] != (self.info.height, self.info.width):
                 raise UserInputError(f"{p} is {image.shape[1]}x{image.shape[0]}, the sequence is "
                                      f"{self.info.width}x{self.info.height}")
             yield Frame(image, index, index)
             index += 1
-            if self.window.max_frames and index >= self.window.max_frames:
-                break
-        if index == 0:
+        if index == start == 0:
             raise UserInputError(f"no frames of {self.info.path} fall in the requested --start/--end range")
 
 

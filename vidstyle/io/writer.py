@@ -1,19 +1,14 @@
-"""Encoding: video segments (frames -> packets), image-sequence frames, and final assembly.
+"""Encoding: frames into video files (render segments, recordings) and into folders of images.
 
 A render encodes its frames into segment files in the work folder (so a crash keeps finished
-segments); :func:`assemble_video` then remuxes the segments' packets, without re-encoding, into the
-output container beside the input's audio, subtitles and metadata.
+segments); :mod:`vidstyle.io.assemble` then remuxes them into the output. Every writer is a context
+manager whose file appears only when its block ends without an error.
 """
 
 from __future__ import annotations
 
-import heapq
-import logging
-import os
-import shutil
-from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -23,8 +18,6 @@ from vidstyle.errors import UserInputError
 from vidstyle.io.atomic import atomic_output
 from vidstyle.io.reader import VideoInfo
 
-log = logging.getLogger("vidstyle")
-
 # codec name -> (encoder, pixel format, containers that take it)
 VIDEO_CODECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "h264": ("libx264", "yuv420p", (".mp4", ".mov", ".mkv")),
@@ -33,14 +26,6 @@ VIDEO_CODECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "ffv1": ("ffv1", "yuv444p", (".mkv",)),
 }
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
-# Audio codecs each container takes as a plain copy; anything else is transcoded.
-AUDIO_COPY_OK: dict[str, frozenset[str]] = {
-    ".mp4": frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}),
-    ".mov": frozenset({"aac", "mp3", "ac3", "eac3", "alac", "pcm_s16le", "pcm_s24le", "pcm_f32le"}),
-    ".mkv": frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac", "vorbis",
-                       "pcm_s16le", "pcm_s24le", "pcm_f32le"}),
-}
-AUDIO_TRANSCODE_TO = {".mp4": "aac", ".mov": "aac", ".mkv": "libopus"}
 
 
 def segment_suffix(codec: str) -> str:
@@ -102,22 +87,54 @@ def video_frame(image: np.ndarray, stream, colorspace: int = 2):
     return frame.reformat(format=stream.pix_fmt, dst_colorspace=dst, dst_color_range="MPEG")
 
 
-class SegmentEncoder:
-    """Encode uint8 (H, W, 3) RGB frames with their pts into one segment file (written atomically)."""
+class _AtomicWriter:
+    """Base of the writers: :meth:`_open` opens the output under a temporary name, :meth:`_finish`
+    flushes it; it is renamed into place only when the ``with`` block ends without an error."""
+
+    def __enter__(self):
+        with ExitStack() as stack:
+            self._open(stack)
+            self._files = stack.pop_all()
+        return self
+
+    def _open(self, stack: ExitStack) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        """Flush what is buffered (nothing by default)."""
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self._files.__exit__(exc_type, exc, tb)
+            return
+        with self._files:  # an error while flushing removes the temporary output too
+            self._finish()
+
+
+class SegmentEncoder(_AtomicWriter):
+    """Encode uint8 (H, W, 3) RGB frames with their pts into one video file, written atomically.
+
+    Use as a context manager: the file appears at ``path`` only when the block ends without an error
+    (render segments in the work folder, and webcam recordings).
+    """
 
     def __init__(self, path: Path, info: VideoInfo, settings: EncodeSettings) -> None:
         self.path = path
         self.info = info
         self.settings = settings
-        self._atomic = atomic_output(path)
-        self._container = None
 
-    def __enter__(self) -> "SegmentEncoder":
+    def __enter__(self) -> SegmentEncoder:
+        return super().__enter__()
+
+    def _open(self, stack: ExitStack) -> None:
         import av
 
-        tmp = self._atomic.__enter__()
+        tmp = stack.enter_context(atomic_output(self.path))
+        self._container = stack.enter_context(av.open(str(tmp), "w", format=segment_suffix(self.settings.codec)[1:]))
+        self._stream = self._add_stream()
+
+    def _add_stream(self):
         encoder, pix_fmt, _ = VIDEO_CODECS[self.settings.codec]
-        self._container = av.open(str(tmp), "w", format=segment_suffix(self.settings.codec)[1:])
         stream = self._container.add_stream(encoder, rate=self.info.frame_rate)
         stream.width, stream.height = padded_size(self.info.width, self.info.height, self.settings.codec)
         stream.pix_fmt = pix_fmt
@@ -137,209 +154,52 @@ class SegmentEncoder:
         elif encoder == "prores_ks":
             stream.options = {"profile": "3"}
         stream.thread_type = "AUTO"
-        self._stream = stream
-        return self
+        return stream
 
     def write(self, image: np.ndarray, pts: int) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame shown at ``pts`` (in ``info.time_base`` units)."""
         frame = video_frame(image, self._stream, self._space)
         frame.pts = pts
         frame.time_base = self.info.time_base
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                for packet in self._stream.encode():
-                    self._container.mux(packet)
-            self._container.close()
-        finally:
-            self._atomic.__exit__(exc_type, exc, tb)
+    def _finish(self) -> None:
+        for packet in self._stream.encode():
+            self._container.mux(packet)
 
 
-class FrameFolderWriter:
-    """Write frames as numbered images into a segment folder (PNG/TIFF), rotation baked into pixels.
+class FrameFolderWriter(_AtomicWriter):
+    """Write frames as numbered images into a folder (PNG/TIFF), rotation baked into pixels; the folder
+    appears at ``folder`` only when the block ends without an error.
 
-    Files are named by their 0-based render index; :func:`assemble_sequence` renumbers them.
+    Files are named by their 0-based render index; :func:`vidstyle.io.assemble.assemble_sequence`
+    renumbers them.
     """
 
     def __init__(self, folder: Path, suffix: str, rotation: int) -> None:
         self.folder, self.suffix, self.rotation = folder, suffix, rotation
-        self._tmp = folder.with_name(folder.name + ".partial")
 
-    def __enter__(self) -> "FrameFolderWriter":
-        shutil.rmtree(self._tmp, ignore_errors=True)
-        self._tmp.mkdir(parents=True)
-        return self
+    def __enter__(self) -> FrameFolderWriter:
+        return super().__enter__()
+
+    def _open(self, stack: ExitStack) -> None:
+        self._tmp = stack.enter_context(atomic_output(self.folder, folder=True))
 
     def write(self, image: np.ndarray, index: int) -> None:
+        """Write one (H, W, 3) uint8 RGB frame as render frame ``index``."""
         if self.rotation:
             image = np.rot90(image, k=self.rotation // 90)
-        bgr = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
-        if not cv2.imwrite(str(self._tmp / f"{index:09d}{self.suffix}"), bgr):
-            raise UserInputError(f"cannot write {self.suffix} frames into {self._tmp}")
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            os.replace(self._tmp, self.folder)
-        else:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        _imwrite(self._tmp / f"{index:09d}{self.suffix}", image)
 
 
-def assemble_sequence(segment_folders: list[Path], pattern: str, first_number: int) -> int:
-    """Move segment frames to ``pattern`` numbered from ``first_number``; returns the frame count."""
-    Path(pattern).parent.mkdir(parents=True, exist_ok=True)
-    number = first_number
-    for folder in segment_folders:
-        for f in sorted(folder.iterdir()):
-            os.replace(f, pattern % number)
-            number += 1
-    return number - first_number
+def _imwrite(path: Path, image: np.ndarray) -> None:
+    """(H, W, 3) uint8 RGB -> an image file in the format of ``path``'s extension."""
+    if not cv2.imwrite(str(path), cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)):
+        raise UserInputError(f"cannot write {path}: use .png, .jpg or .tif")
 
 
-# ------------------------------------------------------------------ final assembly (remux)
-def _packet_time(packet) -> float:
-    t = packet.dts if packet.dts is not None else packet.pts
-    return float((t or 0) * packet.time_base)
-
-
-def _video_packets(segments: list[Path], first_times: list[Fraction], out_stream) -> Iterator:
-    """Packets of all segments in order, each shifted so its first frame shows at ``first_times`` (s).
-
-    A segment muxer may move timestamps (edit lists, B-frame delay); shifting every segment back to
-    its known start keeps the original pts exactly and lets the output muxer write its own edit list.
-    """
-    import av
-
-    for seg, first_time in zip(segments, first_times):
-        with av.open(str(seg)) as c:
-            stream = c.streams.video[0]
-            expected = int(round(first_time / stream.time_base))
-            shift = min(p.pts for p in c.demux(stream) if p.pts is not None) - expected
-        with av.open(str(seg)) as c:
-            for packet in c.demux(c.streams.video[0]):
-                if packet.size:
-                    packet.pts -= shift
-                    if packet.dts is not None:
-                        packet.dts -= shift
-                    packet.stream = out_stream
-                    yield packet
-
-
-def _copied_packets(input_path: Path, in_index: int, out_stream, t0: float, t1: float | None) -> Iterator:
-    """Whole packets of one input stream overlapping [t0, t1), shifted so t0 becomes 0."""
-    import av
-
-    with av.open(str(input_path)) as c:
-        stream = c.streams[in_index]
-        tb = stream.time_base
-        offset = int(round(t0 / tb))
-        if t0 > 0:
-            c.seek(int(t0 * av.time_base), backward=True)
-        for packet in c.demux(stream):
-            if packet.pts is None or not packet.size:
-                continue
-            start = float(packet.pts * tb)
-            end = start + float((packet.duration or 0) * tb)
-            if t0 > 0 and end <= t0:
-                continue
-            if t1 is not None and start >= t1:
-                break
-            packet.pts -= offset
-            if packet.dts is not None:
-                packet.dts -= offset
-            packet.stream = out_stream
-            yield packet
-
-
-def _transcoded_packets(input_path: Path, in_index: int, out_stream, t0: float, t1: float | None) -> Iterator:
-    """Decode one input audio stream over [t0, t1) and encode it with ``out_stream``'s codec."""
-    import av
-
-    with av.open(str(input_path)) as c:
-        stream = c.streams[in_index]
-        if t0 > 0:
-            c.seek(int(t0 * av.time_base), backward=True)
-        for frame in c.decode(stream):
-            if frame.time is None:
-                continue
-            if frame.time + frame.samples / frame.sample_rate <= t0:
-                continue
-            if t1 is not None and frame.time >= t1:
-                break
-            frame.pts = int(round((frame.time - t0) * frame.sample_rate))
-            frame.time_base = Fraction(1, frame.sample_rate)
-            yield from out_stream.encode(frame)
-        yield from out_stream.encode()
-
-
-@dataclass(frozen=True)
-class AssemblyReport:
-    """What :func:`assemble_video` did with each input audio stream (for --json and notices)."""
-
-    audio_copied: int
-    audio_transcoded: int
-    subtitles_copied: int
-
-
-def assemble_video(segments: list[Path], first_times: list[Fraction], output: Path, info: VideoInfo, *,
-                   source: Path | None,
-                   t0: float = 0.0, t1: float | None = None, padding: tuple[int, int] = (0, 0)) -> AssemblyReport:
-    """Remux the segments' video packets into ``output`` (atomically) with the source's other streams.
-
-    Audio is copied packet for packet when the container takes its codec, else transcoded (AAC for
-    MP4/MOV, Opus for MKV) with a notice. Rotation, language and creation metadata are carried over.
-    """
-    import av
-
-    suffix = output.suffix.lower()
-    copied = transcoded = subs = 0
-    with atomic_output(output) as tmp, av.open(str(tmp), "w") as out:
-        with av.open(str(segments[0])) as first:
-            out_video = out.add_stream_from_template(first.streams.video[0])
-        if info.rotation:
-            out_video.set_display_rotation(info.rotation)
-        if padding != (0, 0):
-            out.metadata["comment"] = f"vidstyle padding right={padding[0]} bottom={padding[1]}"
-        streams = [_video_packets(segments, first_times, out_video)]
-        if source is not None and not info.is_sequence:
-            with av.open(str(source)) as src:
-                for key in ("creation_time", "title", "artist", "date", "copyright"):
-                    if key in src.metadata:
-                        out.metadata[key] = src.metadata[key]
-                lang = src.streams.video[0].metadata.get("language")
-                if lang:
-                    out_video.metadata["language"] = lang
-                for s in src.streams:
-                    if s.type == "audio":
-                        name = s.codec_context.codec.canonical_name
-                        if name in AUDIO_COPY_OK[suffix]:
-                            o = out.add_stream_from_template(s)
-                            streams.append(_copied_packets(source, s.index, o, t0, t1))
-                            copied += 1
-                        else:
-                            target = AUDIO_TRANSCODE_TO[suffix]
-                            log.warning("notice: %s audio cannot be copied into %s; transcoding to %s",
-                                        name, suffix, target.replace("lib", ""))
-                            o = out.add_stream(target, rate=48000 if target == "libopus" else s.rate)
-                            o.layout = s.codec_context.layout.name if s.codec_context.layout else "stereo"
-                            o.bit_rate = 192_000
-                            streams.append(_transcoded_packets(source, s.index, o, t0, t1))
-                            transcoded += 1
-                    elif s.type == "subtitle" and suffix in (".mkv", ".mov", ".mp4"):
-                        name = s.codec_context.codec.canonical_name
-                        ok = name == "mov_text" if suffix != ".mkv" else name in ("subrip", "ass", "webvtt", "mov_text")
-                        if not ok:
-                            log.warning("notice: %s subtitles cannot be stored in %s; dropped", name, suffix)
-                            continue
-                        o = out.add_stream_from_template(s)
-                        streams.append(_copied_packets(source, s.index, o, t0, t1))
-                        subs += 1
-                    else:
-                        continue
-                    lang = s.metadata.get("language")
-                    if lang:
-                        o.metadata["language"] = lang
-        for packet in heapq.merge(*streams, key=_packet_time):
-            out.mux(packet)
-    return AssemblyReport(copied, transcoded, subs)
+def write_image(path: Path, image: np.ndarray) -> None:
+    """Write a (H, W, 3) uint8 RGB picture atomically; the format follows the extension."""
+    with atomic_output(Path(path)) as tmp:
+        _imwrite(tmp, image)

@@ -17,6 +17,7 @@ import torch
 from vidstyle.compiling import Compiled
 from vidstyle.device import default_precision
 from vidstyle.errors import UserInputError
+from vidstyle.io.convert import to_tensor
 from vidstyle.stylize.nets import (
     MAGENTA_STYLE_SIZE,
     load_cin26,
@@ -49,7 +50,7 @@ def style_crop(image: np.ndarray, scale: float = 1.0) -> torch.Tensor:
     top, left = (h - side) // 2, (w - side) // 2
     crop = cv2.resize(image[top:top + side, left:left + side], (MAGENTA_STYLE_SIZE, MAGENTA_STYLE_SIZE),
                       interpolation=cv2.INTER_AREA if side > MAGENTA_STYLE_SIZE else cv2.INTER_CUBIC)
-    return torch.from_numpy(crop).permute(2, 0, 1).unsqueeze(0).float().div(255.0)
+    return to_tensor(crop)
 
 
 class StyleVectorComputer:

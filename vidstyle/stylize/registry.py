@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from vidstyle.errors import UserInputError
+from vidstyle.io.convert import to_tensor
 from vidstyle.stylize.base import Stylizer
 from vidstyle.stylize.styles import CIN26, StyleChoice, resolve_style
 
@@ -46,7 +47,7 @@ def _painting_tensor(choice: StyleChoice, device: torch.device) -> torch.Tensor:
             f"--method optimize needs the painting itself: run `vidstyle styles fetch {name}` "
             "or pass the image with --style PATH"
         )
-    return torch.from_numpy(choice.painting).permute(2, 0, 1).unsqueeze(0).float().div(255.0).to(device)
+    return to_tensor(choice.painting, device)
 
 
 def style_input(request: StyleRequest, device: torch.device) -> torch.Tensor:

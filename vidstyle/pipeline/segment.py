@@ -1,0 +1,117 @@
+"""Render one frame range: reader thread > frame processor (calling thread) > writer thread.
+
+Decoding and encoding overlap the processing (the heavy part); the queues between them are short, so
+memory stays constant whatever the length of the range.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from typing import Protocol
+
+import torch
+
+from vidstyle.io.reader import FrameSource
+from vidstyle.pipeline.stages import Cancelled, Channel, FrameMessage
+from vidstyle.processor import FrameProcessor
+
+FrameRange = tuple[int, int | None]
+
+
+class FrameSink(Protocol):
+    """Where painted frames go (:class:`vidstyle.pipeline.sink.SegmentSink`)."""
+
+    def is_seam(self, index: int) -> bool:
+        """Whether frame ``index`` ends a segment (its message must then carry the temporal state)."""
+        ...
+
+    def consume(self, messages: Iterator[FrameMessage]) -> None:
+        """Write messages until the iterator ends (runs in the writer thread)."""
+        ...
+
+
+def render_segment(source: FrameSource, frame_range: FrameRange, initial_state: dict[str, torch.Tensor],
+                   sink: FrameSink, *, processor: FrameProcessor, warmup: int = 0,
+                   on_frame: Callable[[FrameMessage], None] | None = None) -> dict[str, torch.Tensor]:
+    """Render frames [a, b) of ``source`` (b None: to its end) into ``sink``; returns the temporal state
+    after the last frame (CPU tensors).
+
+    The processor starts from ``initial_state`` (a previous range's return value, or {} for a cold
+    start), after painting the ``warmup`` frames before ``a`` without writing them, so the temporal
+    state settles on frames that are not kept. The last frame of the range closes its segment.
+    ``on_frame`` is told of each frame handed to the sink (progress).
+    """
+    a, b = frame_range
+    processor.load_state_dict({k: v.to(processor.device) for k, v in initial_state.items()})
+    stop = threading.Event()
+    decoded, painted = Channel(stop), Channel(stop)
+    time_base = source.info.time_base
+    with ThreadPoolExecutor(2, thread_name_prefix="vidstyle") as pool:
+        reading = pool.submit(_stage, stop, _read, source, max(0, a - warmup), b, decoded)
+        writing = pool.submit(_stage, stop, sink.consume, painted.drain())
+        try:
+            for frame, last in _with_last(decoded.drain(reading)):
+                message = FrameMessage(frame.index, frame.pts, float(frame.pts * time_base), frame.image)
+                image = processor.process(message.image)
+                if message.index < a:
+                    continue  # warm-up frame
+                closes = last or sink.is_seam(message.index)
+                painted.put(replace(message, image=image, state=_cpu_state(processor) if closes else None))
+                if on_frame is not None:
+                    on_frame(message)
+            painted.close()
+            writing.result()
+        except BaseException as exc:
+            stop.set()
+            if isinstance(exc, Cancelled):  # a stage failed: its error is the one to report
+                _raise_first_error(reading, writing)
+            raise
+    return _cpu_state(processor)
+
+
+def _stage(stop: threading.Event, fn: Callable, *args) -> None:
+    """Run one thread's job; any error stops the other stages."""
+    try:
+        fn(*args)
+    except BaseException:
+        stop.set()
+        raise
+
+
+def _read(source: FrameSource, start: int, end: int | None, out: Channel) -> None:
+    """Put frames [start, end) on ``out``, never taking a frame past ``end`` from the source."""
+    if end is None or start < end:
+        for frame in source.frames(start):
+            out.put(frame)
+            if end is not None and frame.index + 1 >= end:
+                break
+    out.close()
+
+
+def _with_last(items: Iterable) -> Iterator[tuple[object, bool]]:
+    """(item, is_last) pairs: one item of look-ahead."""
+    it = iter(items)
+    previous = next(it, _NONE)
+    for item in it:
+        yield previous, False
+        previous = item
+    if previous is not _NONE:
+        yield previous, True
+
+
+_NONE = object()
+
+
+def _raise_first_error(*stages: Future) -> None:
+    for stage in stages:
+        error = stage.exception()
+        if error is not None and not isinstance(error, Cancelled):
+            raise error
+
+
+def _cpu_state(processor: FrameProcessor) -> dict[str, torch.Tensor]:
+    """A CPU copy of the processor's temporal state, safe to hand to the writer thread."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in processor.state_dict().items()}

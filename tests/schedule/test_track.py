@@ -109,13 +109,18 @@ class TestControlTrack:
         assert a["schedules"] == {"strength": "0:(1), 48:(0.3)"} and a != b
         assert a == build_track(ControlSpec(strength="0:(1), 48:(0.3)"), timeline()).fingerprint()
 
+    def test_style_scale_grid(self):
+        assert build_track(ControlSpec(), timeline()).style_scale_grid() == (1.0,)
+        track = build_track(ControlSpec(style_scale="0:(1), 1s:(2), 2s:(0.5)"), timeline())
+        assert track.style_scale_grid() == (0.5, 1.0, 2.0)
+
     def test_bpm_keys(self):
         track = build_track(ControlSpec(strength="0:(0), 4b:(1)", bpm=120.0), timeline())
         assert track.curves["strength"][48] == 1.0 and track.curves["strength"][24] == pytest.approx(0.5)
 
     @pytest.mark.parametrize("kwargs, message", [
-        ({"strength": "0:(1.5)"}, "--strength values must be 0..1"),
-        ({"style_scale": "0:(0)"}, "--style-scale values must be at least"),
+        ({"strength": "0:(1.5)"}, "--strength must be between 0 and 1"),
+        ({"style_scale": "0:(0)"}, "--style-scale must be positive"),
         ({"style": "a", "style_per_shot": "a,b"}, "not both"),
         ({"style": "starry_night", "audio_react": ("blend:rms",)}, "needs --style A,B"),
         ({"interp": "smooth"}, "--interp"),

@@ -46,20 +46,24 @@ def normalise(x: np.ndarray) -> np.ndarray:
     return np.zeros_like(x) if hi - lo < 1e-12 else (x - lo) / (hi - lo)
 
 
-def onset_envelope(track: AudioTrack) -> np.ndarray:
-    """librosa's onset strength (spectral flux of a mel spectrogram), one value per ``HOP`` samples."""
+def onset_envelope(track: AudioTrack) -> tuple[np.ndarray, np.ndarray]:
+    """(envelope, source-clock times): librosa's onset strength (spectral flux of a log-mel spectrogram),
+    one value per ``HOP`` samples. A sound already playing on the first sample is no onset (nothing
+    before it to differ from); a lead-in of silence would turn any noise floor into the clip's loudest
+    onset, because the flux is measured in decibels."""
     import librosa
 
-    return librosa.onset.onset_strength(y=track.samples, sr=track.rate, hop_length=HOP, n_fft=N_FFT)
+    env = librosa.onset.onset_strength(y=track.samples, sr=track.rate, hop_length=HOP, n_fft=N_FFT)
+    return env, track.times(HOP, len(env))
 
 
-def beat_times(track: AudioTrack, env: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+def beat_times(track: AudioTrack, onsets: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, np.ndarray]:
     """(tempo in BPM, beat times in source-clock seconds) from librosa's beat tracker."""
     import librosa
 
-    env = onset_envelope(track) if env is None else env
-    tempo, beats = librosa.beat.beat_track(onset_envelope=env, sr=track.rate, hop_length=HOP, units="time")
-    return float(np.atleast_1d(tempo)[0]), track.start + np.asarray(beats, dtype=np.float64)
+    env, times = onset_envelope(track) if onsets is None else onsets
+    tempo, beats = librosa.beat.beat_track(onset_envelope=env, sr=track.rate, hop_length=HOP, units="frames")
+    return float(np.atleast_1d(tempo)[0]), times[np.asarray(beats, dtype=np.int64)]
 
 
 def audio_features(track: AudioTrack, frame_times: np.ndarray, names: tuple[str, ...] = FEATURES
@@ -79,11 +83,11 @@ def audio_features(track: AudioTrack, frame_times: np.ndarray, names: tuple[str,
     y, sr = track.samples, track.rate
     starts, ends = frame_intervals(frame_times)
     out: dict[str, np.ndarray] = {}
-    env = onset_envelope(track) if "onset" in names or "beat" in names else None
+    onsets = onset_envelope(track) if "onset" in names or "beat" in names else None
     if "onset" in names:
-        out["onset"] = normalise(_gather(env, track.times(HOP, len(env)), starts, ends, "max"))
+        out["onset"] = normalise(_gather(*onsets, starts, ends, "max"))
     if "beat" in names:
-        _, beats = beat_times(track, env)
+        _, beats = beat_times(track, onsets)
         beat = np.zeros(len(starts))
         idx = np.searchsorted(starts, beats, side="right") - 1
         keep = (idx >= 0) & (beats < ends[np.clip(idx, 0, len(ends) - 1)])

@@ -42,8 +42,8 @@ def _number_keys(target: str, spec: str) -> tuple[Key, ...]:
     for key in keys:
         v = float(key.value)
         if v < lo or (hi is not None and v > hi):
-            span = f"{lo:g}..{hi:g}" if hi is not None else f"at least {lo:g}"
-            raise UserInputError(f"{option} values must be {span}, got {v:g}")
+            span = f"between {lo:g} and {hi:g}" if hi is not None else "positive" if lo > 0 else "non-negative"
+            raise UserInputError(f"{option} must be {span}, got {v:g}")
     return keys
 
 
@@ -152,6 +152,16 @@ class ControlTrack:
             style_scale=float(self.curves["style-scale"][index]),
             style_weights=self.styles.at(index) if self.styles is not None else {},
         )
+
+    def style_scale_grid(self, points: int = 5) -> tuple[float, ...]:
+        """Scales at which to compute Magenta style vectors (:class:`StyleBank`): the schedule's key values,
+        or ``points`` evenly spaced over an audio-driven curve's range; one value when constant."""
+        curve = self.curves["style-scale"]
+        if np.ptp(curve) == 0:
+            return (float(curve[0]),)
+        if not any(r.target == "style-scale" for r in self.spec.reacts()):
+            return tuple(sorted({float(k.value) for k in _number_keys("style-scale", self.spec.style_scale)}))
+        return tuple(np.linspace(float(curve.min()), float(curve.max()), points))
 
     def fingerprint(self) -> dict[str, object]:
         """The spec's fingerprint plus a digest of every curve (so audio analysis changes count too)."""

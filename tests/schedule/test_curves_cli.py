@@ -13,12 +13,11 @@ from vidstyle.cli.app import main
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """``vidstyle ARGS`` in-process: (exit code, stdout, stderr); main() raises SystemExit only on failure."""
     try:
-        code = main(args)
+        return (main(args), *capsys.readouterr())
     except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+        return (exc.code, *capsys.readouterr())
 
 
 SCHEDULE = ["--strength", "0:(1.0), 8:(0.2)", "--style", "0:(starry_night), 0.5s:(the_wave)",

@@ -25,6 +25,11 @@ class AudioTrack:
         """Source-clock seconds of ``count`` analysis frames ``hop`` samples apart (centred frames)."""
         return self.start + np.arange(count) * (hop / self.rate)
 
+    def between(self, t0: float, t1: float) -> np.ndarray:
+        """The samples from ``t0`` to ``t1`` source-clock seconds (at least one)."""
+        first = max(0, int(round((t0 - self.start) * self.rate)))
+        return self.samples[first:max(first + 1, int(round((t1 - self.start) * self.rate)))]
+
 
 def decode_audio(path: str | Path, rate: int = ANALYSIS_RATE) -> AudioTrack:
     """The whole first audio stream, resampled to ``rate`` mono. Each decoded chunk is placed at its own

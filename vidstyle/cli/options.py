@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from vidstyle.config import load_defaults
-
-if TYPE_CHECKING:
-    from vidstyle.schedule.track import ControlSpec
 
 DEFAULTS = load_defaults()
 
@@ -47,8 +47,8 @@ def emit_json(data: object) -> None:
     print(json.dumps(data, separators=(", ", ": ")), flush=True)
 
 
-# Schedules, audio, VFX (CONTRACT.md): shared by `run` and `curves`, gathered by control_spec().
-SCHEDULE = ' or a schedule "K:(V), K:(V)" (keys: frames 48, seconds 2.5s, beats 8b)'
+# Schedules, audio, VFX (CONTRACT.md): shared by `run` and `curves` through with_controls().
+SCHEDULE = ', or a schedule "K:(V), K:(V)" (keys: frames 48, seconds 2.5s, beats 8b)'
 StrengthSchedule = Annotated[str, typer.Option(
     "--strength", help="0..1: blend of the input (0) and the painting (1)" + SCHEDULE + ".")]
 TemporalWeightSchedule = Annotated[str | None, typer.Option(
@@ -78,16 +78,37 @@ End = Annotated[str | None, typer.Option(help="End time: seconds or HH:MM:SS.mmm
 MaxFrames = Annotated[int | None, typer.Option(help="Stop after this many frames (trial runs).")]
 
 
-def control_spec(strength: str, temporal_weight: str | None, style_scale: str, style: str | None,
-                 style_per_shot: str | None, interp: str, audio_react: list[str] | None,
-                 react_range: list[str] | None, react_threshold: float, react_attack: float,
-                 react_release: float, react_smooth: float, bpm: float | None, matte: str | None) -> ControlSpec:
-    """The validated :class:`~vidstyle.schedule.track.ControlSpec` of these options (bad ones exit 2)."""
+_CONTROLS = (  # (parameter, option, default)
+    ("strength", StrengthSchedule, str(DEFAULTS["run"]["strength"])), ("temporal_weight", TemporalWeightSchedule, None),
+    ("style_scale", StyleScaleSchedule, "1.0"), ("style_per_shot", StylePerShot, None), ("interp", Interp, "linear"),
+    ("audio_react", AudioReact, None), ("react_range", ReactRange, None), ("react_threshold", ReactThreshold, 0.0),
+    ("react_attack", ReactAttack, 0.0), ("react_release", ReactRelease, 0.2), ("react_smooth", ReactSmooth, 0.0),
+    ("bpm", Bpm, None), ("matte", Matte, None),
+)
+
+
+def with_controls(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a typer command the schedule, audio-react and matte options (CONTRACT.md "Schedules, audio,
+    VFX"); the command receives them, with its ``--style``, as one validated ``controls: ControlSpec``
+    (a malformed schedule exits 2 before the command runs)."""
     from vidstyle.audio.react import Envelope
     from vidstyle.schedule.track import ControlSpec
 
-    return ControlSpec(strength=strength, temporal_weight=temporal_weight, style_scale=style_scale, style=style,
-                       style_per_shot=style_per_shot, interp=interp, audio_react=tuple(audio_react or ()),
-                       react_range=tuple(react_range or ()),
-                       envelope=Envelope(react_threshold, react_attack, react_release, react_smooth),
-                       bpm=bpm, matte=matte)
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.name != "controls"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+             for name, option, default in _CONTROLS]
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        o = {name: kwargs.pop(name) for name, _, _ in _CONTROLS}
+        controls = ControlSpec(
+            strength=o["strength"], temporal_weight=o["temporal_weight"], style_scale=o["style_scale"],
+            style=kwargs.get("style"), style_per_shot=o["style_per_shot"], interp=o["interp"],
+            audio_react=tuple(o["audio_react"] or ()), react_range=tuple(o["react_range"] or ()),
+            envelope=Envelope(o["react_threshold"], o["react_attack"], o["react_release"], o["react_smooth"]),
+            bpm=o["bpm"], matte=o["matte"])
+        command(*args, controls=controls, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=kept + added)  # type: ignore[attr-defined]
+    return wrapper

@@ -9,20 +9,20 @@ import typer
 
 from vidstyle.cli.app import setup_logging
 from vidstyle.cli.options import (
-    DEFAULTS, AudioReact, Bpm, Device, End, Fps, Interp, Iterations, Json, Matte, MaxFrames, MaxSide, Method, Model,
-    Output, Precision, PreserveColor, Quiet, ReactAttack, ReactRange, ReactRelease, ReactSmooth, ReactThreshold,
-    Start, StrengthSchedule, Style, StylePerShot, StyleScaleSchedule, TemporalWeightSchedule, Verbose,
-    control_spec, emit_json,
+    DEFAULTS, Device, End, Fps, Iterations, Json, MaxFrames, MaxSide, Method, Model, Output, Precision,
+    PreserveColor, Quiet, Start, Style, Verbose, emit_json, with_controls,
 )
 from vidstyle.errors import UserInputError
 from vidstyle.cli.progress import frame_progress
 from vidstyle.io.writer import EncodeSettings
 from vidstyle.job import ProcessorSettings, RenderSettings, run_job
+from vidstyle.schedule.track import ControlSpec
 from vidstyle.stylize.registry import StyleRequest
 
 R = DEFAULTS["run"]
 
 
+@with_controls
 def run_command(
     input: Annotated[Path, typer.Argument(help="Video file, image pattern (shot/frame_%04d.png) or folder "
                                           "of numbered images.", show_default=False)],
@@ -32,7 +32,6 @@ def run_command(
     method: Method = R["method"],
     no_temporal: Annotated[bool, typer.Option("--no-temporal", help="Stylize each frame on its own "
                                               "(flickers; the baseline).")] = False,
-    temporal_weight: TemporalWeightSchedule = None,
     long_term: Annotated[bool, typer.Option("--long-term", help="Also anchor each frame to frames t-2 and "
                                             "t-4 where t-1 hid the pixel (Ruder et al.); about a fifth slower.")]
     = False,
@@ -45,19 +44,7 @@ def run_command(
     keep_processing_size: Annotated[bool, typer.Option("--keep-processing-size",
                                                        help="Write at the processing size.")] = False,
     iterations: Iterations = None,
-    strength: StrengthSchedule = str(R["strength"]),
     preserve_color: PreserveColor = False,
-    style_scale: StyleScaleSchedule = "1.0",
-    style_per_shot: StylePerShot = None,
-    interp: Interp = "linear",
-    audio_react: AudioReact = None,
-    react_range: ReactRange = None,
-    react_threshold: ReactThreshold = 0.0,
-    react_attack: ReactAttack = 0.0,
-    react_release: ReactRelease = 0.2,
-    react_smooth: ReactSmooth = 0.0,
-    bpm: Bpm = None,
-    matte: Matte = None,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
                                           "(torch.compile): 1.5-2x faster per frame on a CPU, after a "
                                           "one-time build per frame size (~40 s, cached).")] = R["compile"],
@@ -77,6 +64,8 @@ def run_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
     json: Json = False,
+    *,
+    controls: ControlSpec,
 ) -> None:
     """Stylize a video: vidstyle run in.mp4 -o out.mp4 --style starry_night
 
@@ -84,18 +73,16 @@ def run_command(
     render continues with --resume.
     """
     setup_logging(quiet)
-    controls = control_spec(strength, temporal_weight, style_scale, style, style_per_shot, interp, audio_react,
-                            react_range, react_threshold, react_attack, react_release, react_smooth, bpm, matte)
     if not controls.is_static or controls.matte is not None:  # until the per-frame processor lands
         raise UserInputError("schedules, --style-per-shot, --audio-react and --matte are checked but not yet "
                              "rendered by this version: preview them with `vidstyle curves`")
+    temporal_weight = None if controls.temporal_weight is None else float(controls.temporal_weight)
     request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
-                           preserve_color=preserve_color, style_scale=float(style_scale))
+                           preserve_color=preserve_color, style_scale=float(controls.style_scale))
     processing = ProcessorSettings(style=request, device=device, flow=flow, flow_scale=flow_scale,
                                    raft_weights=raft_weights, temporal=not no_temporal,
-                                   temporal_weight=None if temporal_weight is None else float(temporal_weight),
-                                   long_term=long_term, max_side=max_side,
-                                   strength=float(strength),
+                                   temporal_weight=temporal_weight, long_term=long_term, max_side=max_side,
+                                   strength=float(controls.strength),
                                    keep_processing_size=keep_processing_size, compile=compile,
                                    precision=precision)
     settings = RenderSettings(input=input, output=output, processing=processing,

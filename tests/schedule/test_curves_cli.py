@@ -41,6 +41,20 @@ class TestCurves:
         summary = json.loads(stdout.strip().splitlines()[-1])
         assert summary["frames"] == 16 and summary["audio_react"][0]["feature"] == "onset"
 
+    def test_blend_and_per_shot(self, clip16, tmp_path, capsys):
+        out = tmp_path / "c.json"
+        code, _, err = run_cli(["curves", str(clip16), "-o", str(out), "-q", "--style", "starry_night,the_wave",
+                                "--audio-react", "blend:rms"], capsys)
+        assert code == 0, err
+        curves = json.loads(out.read_text())["curves"]
+        mix = np.array(curves["style:the_wave"])
+        np.testing.assert_allclose(mix + np.array(curves["style:starry_night"]), 1.0)
+        assert mix.min() < 0.5 < mix.max()
+        code, _, err = run_cli(["curves", str(clip16), "-o", str(out), "-q", "--style-per-shot", "udnie,the_wave"],
+                               capsys)
+        assert code == 0, err
+        assert json.loads(out.read_text())["curves"]["style:udnie"] == [1.0] * 16  # one shot, no cut
+
     def test_csv(self, clip16, tmp_path, capsys):
         out = tmp_path / "c.csv"
         code, _, err = run_cli(["curves", str(clip16), "-o", str(out), "--strength", "0:(0), 15:(1)", "-q"], capsys)

@@ -80,6 +80,11 @@ class TestShots:
         assert cuts == [10, 20]
         np.testing.assert_array_equal(shot_of_frame(cuts, 30), [0] * 10 + [1] * 10 + [2] * 10)
 
+    @pytest.mark.slow
+    @pytest.mark.parametrize("name, cuts", [("cutBunny.mp4", [235]), ("fox.mp4", [])])
+    def test_real_clips(self, shared_path, name, cuts):
+        assert detect_cuts(probe_timeline(shared_path(f"videos/{name}")).images()) == cuts
+
     def test_styles_cycle_over_shots(self):
         plan = styles_per_shot(["a", "b"], shot_of_frame([10, 20], 30))
         assert plan.names == ("a", "b")

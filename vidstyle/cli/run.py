@@ -12,8 +12,8 @@ from vidstyle.cli.options import (
     DEFAULTS, Device, End, Fps, Iterations, Json, MaxFrames, MaxSide, Method, Model, Output, Precision,
     PreserveColor, Quiet, Start, Style, Verbose, emit_json, with_controls,
 )
-from vidstyle.errors import UserInputError
 from vidstyle.cli.progress import frame_progress
+from vidstyle.errors import UserInputError
 from vidstyle.io.writer import EncodeSettings
 from vidstyle.job import ProcessorSettings, RenderSettings, run_job
 from vidstyle.schedule.track import ControlSpec

@@ -105,7 +105,8 @@ class StyleBank:
         return sum(w * self._at_scale(n, scale) for n, w in weights.items())
 
 
-def preset_tensor_at(vector_of_scale: Callable[[np.ndarray, float], torch.Tensor]) -> Callable[[str, float], torch.Tensor]:
+def preset_tensor_at(vector_of_scale: Callable[[np.ndarray, float], torch.Tensor]
+                     ) -> Callable[[str, float], torch.Tensor]:
     """``tensor_at`` for :class:`StyleBank` from the presets: CIN presets give one-hot (1, 26) weights;
     Magenta presets their painting's vector at ``scale`` when the painting is here (``vector_of_scale``
     runs the predictor), else their stored vector (the scale cannot change it)."""

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from vidstyle.errors import StyleNotFoundError, UserInputError
+from vidstyle.io.reader import open_source
 from vidstyle.schedule.keys import name_keys
 from vidstyle.schedule.shots import detect_cuts, shot_of_frame
 from vidstyle.schedule.styles import StyleBank, family_of, preset_tensor_at, scheduled_styles, styles_per_shot
@@ -160,5 +161,7 @@ def test_probe_timeline_reads_vfr_pts(tmp_path):
             c.mux(packet)
     tl = probe_timeline(path)
     np.testing.assert_allclose(tl.times, np.array(pts_ms) / 1000.0)
+    source = open_source(path)  # the render's own frame times
+    np.testing.assert_allclose(tl.times, [f.pts * float(source.info.time_base) for f in source.frames()])
     assert probe_timeline(path, start=0.1, max_frames=2).origin == pytest.approx(0.1)
     np.testing.assert_allclose(probe_timeline(path, start=0.1, max_frames=2).times, [0.0, 0.02])

@@ -1,4 +1,4 @@
-"""Make docs/music_strip.png: frames of the bundled sample painted with the per-frame values of the
+"""Make docs/music_strip.jpg: frames of the bundled sample painted with the per-frame values of the
 README's music-video example (the curves of docs/curves_sample.png).
 
 Each frame gets its own style vector (Starry Night crossfading to The Great Wave in the network's
@@ -51,8 +51,8 @@ def main() -> Path:
                         cv2.LINE_AA)
         tiles.append(tile)
     strip = np.vstack([np.hstack(tiles[:3]), np.hstack(tiles[3:])])
-    out = Path(__file__).parents[1] / "docs" / "music_strip.png"
-    cv2.imwrite(str(out), strip)
+    out = Path(__file__).parents[1] / "docs" / "music_strip.jpg"
+    cv2.imwrite(str(out), strip, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return out
 
 

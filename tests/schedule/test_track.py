@@ -127,6 +127,7 @@ class TestControlTrack:
     @pytest.mark.parametrize("kwargs, message", [
         ({"strength": "0:(1.5)"}, "--strength must be between 0 and 1"),
         ({"style_scale": "0:(0)"}, "--style-scale must be positive"),
+        ({"temporal_weight": "nan"}, "--temporal-weight must be non-negative, got nan"),
         ({"style": "a", "style_per_shot": "a,b"}, "not both"),
         ({"style": "starry_night", "audio_react": ("blend:rms",)}, "needs --style A,B"),
         ({"interp": "smooth"}, "--interp"),

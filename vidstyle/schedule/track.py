@@ -41,7 +41,7 @@ def _number_keys(target: str, spec: str) -> tuple[Key, ...]:
     keys = number_keys(spec, option)
     for key in keys:
         v = float(key.value)
-        if v < lo or (hi is not None and v > hi):
+        if not np.isfinite(v) or v < lo or (hi is not None and v > hi):
             span = f"between {lo:g} and {hi:g}" if hi is not None else "positive" if lo > 0 else "non-negative"
             raise UserInputError(f"{option} must be {span}, got {v:g}")
     return keys

@@ -27,7 +27,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from vidstyle.cli import doctor, image, metrics, run, styles, webcam
+    from vidstyle.cli import curves, doctor, image, metrics, run, styles, webcam
 
     app.command("run")(run.run_command)
     app.command("image")(image.image_command)
@@ -35,6 +35,7 @@ def _register() -> None:
     app.command("doctor")(doctor.doctor_command)
     app.add_typer(styles.styles_app, name="styles")
     app.command("webcam")(webcam.webcam_command)
+    app.command("curves")(curves.curves_command)
 
 
 def _verbose(argv: list[str]) -> bool:

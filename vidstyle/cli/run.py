@@ -9,18 +9,21 @@ import typer
 
 from vidstyle.cli.app import setup_logging
 from vidstyle.cli.options import (
-    DEFAULTS, Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet,
-    Strength, Style, StyleScale, Verbose, emit_json,
+    DEFAULTS, Device, End, Fps, Iterations, Json, MaxFrames, MaxSide, Method, Model, Output, Precision,
+    PreserveColor, Quiet, Start, Style, Verbose, emit_json, with_controls,
 )
 from vidstyle.cli.progress import frame_progress
+from vidstyle.errors import UserInputError
 from vidstyle.io.writer import EncodeSettings
 from vidstyle.distributed.plan import DEFAULT_CHUNK_FRAMES, DEFAULT_WARMUP_FRAMES
 from vidstyle.job import ProcessorSettings, RenderSettings, render_summary, run_job
+from vidstyle.schedule.track import ControlSpec
 from vidstyle.stylize.registry import StyleRequest
 
 R = DEFAULTS["run"]
 
 
+@with_controls
 def run_command(
     input: Annotated[Path, typer.Argument(help="Video file, image pattern (shot/frame_%04d.png) or folder "
                                           "of numbered images.", show_default=False)],
@@ -30,9 +33,6 @@ def run_command(
     method: Method = R["method"],
     no_temporal: Annotated[bool, typer.Option("--no-temporal", help="Stylize each frame on its own "
                                               "(flickers; the baseline).")] = False,
-    temporal_weight: Annotated[float | None, typer.Option(help="How strongly the previous frame "
-                                                          "constrains the next (default 20 feed-forward, "
-                                                          "30 optimize; 0 = per frame).")] = None,
     long_term: Annotated[bool, typer.Option("--long-term", help="Also anchor each frame to frames t-2 and "
                                             "t-4 where t-1 hid the pixel (Ruder et al.); about a fifth slower.")]
     = False,
@@ -45,17 +45,15 @@ def run_command(
     keep_processing_size: Annotated[bool, typer.Option("--keep-processing-size",
                                                        help="Write at the processing size.")] = False,
     iterations: Iterations = None,
-    strength: Strength = R["strength"],
     preserve_color: PreserveColor = False,
-    style_scale: StyleScale = 1.0,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
                                           "(torch.compile): 1.5-2x faster per frame on a CPU, after a "
                                           "one-time build per frame size (~40 s, cached).")] = R["compile"],
     precision: Precision = "auto",
-    fps: Annotated[float, typer.Option(help="Frame rate of image-sequence input.")] = R["fps"],
-    start: Annotated[str | None, typer.Option(help="Start time: seconds or HH:MM:SS.mmm.")] = None,
-    end: Annotated[str | None, typer.Option(help="End time: seconds or HH:MM:SS.mmm.")] = None,
-    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames (trial runs).")] = None,
+    fps: Fps = R["fps"],
+    start: Start = None,
+    end: End = None,
+    max_frames: MaxFrames = None,
     codec: Annotated[str, typer.Option(help="h264, hevc, prores or ffv1.")] = R["codec"],
     crf: Annotated[int, typer.Option(help="H.264/HEVC quality: lower is better (0..51).")] = R["crf"],
     preset: Annotated[str, typer.Option(help="x264 speed preset.")] = R["preset"],
@@ -75,6 +73,8 @@ def run_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
     json: Json = False,
+    *,
+    controls: ControlSpec,
 ) -> None:
     """Stylize a video: vidstyle run in.mp4 -o out.mp4 --style starry_night
 
@@ -82,12 +82,16 @@ def run_command(
     render continues with --resume.
     """
     setup_logging(quiet)
+    if not controls.is_static or controls.matte is not None:  # until the per-frame processor lands
+        raise UserInputError("schedules, --style-per-shot, --audio-react and --matte are checked but not yet "
+                             "rendered by this version: preview them with `vidstyle curves`")
+    temporal_weight = None if controls.temporal_weight is None else float(controls.temporal_weight)
     request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
-                           preserve_color=preserve_color, style_scale=style_scale)
+                           preserve_color=preserve_color, style_scale=float(controls.style_scale))
     processing = ProcessorSettings(style=request, device=device, flow=flow, flow_scale=flow_scale,
                                    raft_weights=raft_weights, temporal=not no_temporal,
                                    temporal_weight=temporal_weight, long_term=long_term, max_side=max_side,
-                                   strength=strength,
+                                   strength=float(controls.strength),
                                    keep_processing_size=keep_processing_size, compile=compile,
                                    precision=precision)
     settings = RenderSettings(input=input, output=output, processing=processing,

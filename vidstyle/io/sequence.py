@@ -81,3 +81,14 @@ def existing_frames(pattern: str | Path) -> list[Path]:
         return []
     rx = _regex_for(pattern.name)
     return sorted(f for f in pattern.parent.iterdir() if rx.match(f.name))
+
+
+def first_output_number(input_first: int | None, skipped: int = 0, start_number: int | None = None) -> int:
+    """Number of the first written frame: ``--start-number`` if given; else, for sequence input, the
+    input's own number of the first rendered frame (its first number plus frames skipped by --start);
+    else 1."""
+    if start_number is not None:
+        if start_number < 0:
+            raise UserInputError(f"--start-number must not be negative, got {start_number}")
+        return start_number
+    return input_first + skipped if input_first is not None else 1

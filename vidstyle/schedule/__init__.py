@@ -1,0 +1,1 @@
+"""Per-frame controls: Deforum-style schedules, style crossfades, shots and audio reactions."""

@@ -12,7 +12,8 @@ import numpy as np
 from vidstyle.errors import ResourceUnavailableError
 from vidstyle.io.atomic import temp_path_for
 from vidstyle.io.reader import VideoInfo
-from vidstyle.io.writer import EncodeSettings, SegmentEncoder, assemble_video, segment_suffix
+from vidstyle.io.assemble import assemble_video
+from vidstyle.io.writer import EncodeSettings, SegmentEncoder, segment_suffix
 
 class FrameSink(Protocol):
     """Receives each shown frame: (H, W, 3) uint8 RGB and its capture time in clock seconds."""
@@ -24,7 +25,7 @@ class VideoRecorder:
     """Record shown frames with pts from their capture time (variable frame rate), H.264 by default.
 
     Encoded the way ``vidstyle run`` encodes (:class:`~vidstyle.io.writer.SegmentEncoder` into a hidden
-    segment beside the output, then :func:`~vidstyle.io.writer.assemble_video` into the output's
+    segment beside the output, then :func:`~vidstyle.io.assemble.assemble_video` into the output's
     container, written atomically). Finalised on exit, also when the loop ended by a camera failure
     or Ctrl-C; only a failure of the encoder itself (or no frame at all) leaves no file.
     """
@@ -61,7 +62,8 @@ class VideoRecorder:
         try:
             self._encoder.close()  # flushes the encoder, whatever ended the loop
             if self.frames:
-                assemble_video([self._segment], [Fraction(0)], self.path, self.info, source=None)
+                assemble_video([self._segment], [0], self.path, self.info, codec=self.encode.codec, first_time=0.0,
+                               last_pts=self._last_pts)
         finally:
             self._segment.unlink(missing_ok=True)
 

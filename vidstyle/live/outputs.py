@@ -15,6 +15,7 @@ from vidstyle.io.reader import VideoInfo
 from vidstyle.io.assemble import assemble_video
 from vidstyle.io.writer import EncodeSettings, SegmentEncoder, segment_suffix
 
+
 class FrameSink(Protocol):
     """Receives each shown frame: (H, W, 3) uint8 RGB and its capture time in clock seconds."""
 

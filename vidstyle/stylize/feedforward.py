@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import kornia
 import numpy as np
 import torch
+from torch import nn
 
 from vidstyle.compiling import Compiled
 from vidstyle.device import default_precision
@@ -130,32 +132,33 @@ class NetworkStylizer:
         raise NotImplementedError
 
 
-class MagentaStylizer(NetworkStylizer):
+class ConditionedStylizer(NetworkStylizer):
+    """A network that takes its style as an input: ``loader(device)`` builds it once; ``style`` is the
+    input it paints with when a call brings none."""
+
+    loader: ClassVar[Callable[[torch.device], nn.Module]]
+
+    def __init__(self, style: torch.Tensor, device: torch.device | str = "cpu", *,
+                 preserve_color: bool = False) -> None:
+        super().__init__(device, preserve_color, style)
+        self.net = type(self).loader(self.device)
+
+    def _forward(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        return self.net(padded, style)
+
+
+class MagentaStylizer(ConditionedStylizer):
     """Arbitrary style (Ghiasi et al. 2017): any painting, through its (1, 100) style vector."""
 
     name = "magenta"
-
-    def __init__(self, style_vector: torch.Tensor, device: torch.device | str = "cpu", *,
-                 preserve_color: bool = False) -> None:
-        super().__init__(device, preserve_color, style_vector)
-        self.net = load_magenta_transformer(self.device)
-
-    def _forward(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
-        return self.net(padded, style)
+    loader = staticmethod(load_magenta_transformer)
 
 
-class Cin26Stylizer(NetworkStylizer):
+class Cin26Stylizer(ConditionedStylizer):
     """One of the 26 learned styles, or a blend (Dumoulin et al. 2017): (1, 26) weights summing to 1."""
 
     name = "cin26"
-
-    def __init__(self, weights: torch.Tensor, device: torch.device | str = "cpu", *,
-                 preserve_color: bool = False) -> None:
-        super().__init__(device, preserve_color, weights)
-        self.net = load_cin26(self.device)
-
-    def _forward(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
-        return self.net(padded, style)
+    loader = staticmethod(load_cin26)
 
 
 class JohnsonStylizer(NetworkStylizer):

@@ -7,12 +7,11 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from vidstyle.errors import UserInputError, VidstyleError
-from vidstyle.io.atomic import atomic_output
+from vidstyle.io.writer import write_image
 from vidstyle.processor import FrameProcessor
 from vidstyle.stylize.registry import StyleRequest, style_input
 
@@ -122,9 +121,7 @@ class LiveControls:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         path = self.snapshot_dir / f"vidstyle-{stamp}-{len(self.snapshots) + 1:03d}.png"
         try:
-            with atomic_output(path) as tmp:
-                if not cv2.imwrite(str(tmp), cv2.cvtColor(self.last_frame, cv2.COLOR_RGB2BGR)):
-                    raise UserInputError(f"cannot write {path}")
+            write_image(path, self.last_frame)
         except (OSError, UserInputError) as exc:
             return f"snapshot failed: {exc}"
         self.snapshots.append(path)

@@ -22,11 +22,12 @@ from vidstyle.compositing import MatteCompositor
 from vidstyle.device import describe
 from vidstyle.errors import UserInputError, VidstyleError
 from vidstyle.io.images import read_image_float
-from vidstyle.io.matte import ALPHA, MatteSource
+from vidstyle.io.matte import ALPHA, ConfidenceWriter, MatteSource, confidence_pattern
 from vidstyle.io.reader import FrameSource, VideoInfo, open_source, parse_time
 from vidstyle.io.sequence import existing_frames, find_sequence, first_output_number, is_pattern
 from vidstyle.io.writer import EncodeSettings, check_output_container
 from vidstyle.pipeline import ProgressCallback, RenderResult, render
+from vidstyle.processor import FrameProcessor
 from vidstyle.resume import WorkDir, default_work_dir
 from vidstyle.schedule.controls import RenderPlan, track_controls
 from vidstyle.schedule.timeline import probe_timeline
@@ -53,6 +54,7 @@ class RenderSettings:
     segment_frames: int = 240
     controls: ControlSpec = field(default_factory=ControlSpec)
     start_number: int | None = None
+    write_confidence: bool = False
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -187,7 +189,25 @@ def _input_float(settings: RenderSettings, source: FrameSource) -> Callable[[int
     return lambda index, _: read_image_float(paths[index])
 
 
-def render_plan(settings: RenderSettings, source: FrameSource, device: torch.device) -> RenderPlan | None:
+def _confidence_writer(settings: RenderSettings, source: FrameSource,
+                       processor: FrameProcessor) -> Callable[[int], None]:
+    """``--write-confidence``: frame index -> the temporal filter's mask of that frame, written as a matte."""
+    temporal = processor.temporal
+    if temporal is None or not hasattr(temporal, "confidence"):
+        raise UserInputError("--write-confidence needs the feed-forward temporal filter (not --no-temporal or "
+                             "--method optimize)")
+    info = source.info
+    writer = ConfidenceWriter(confidence_pattern(settings.output), output_first_number(settings, source),
+                              processor.output_size(info.width, info.height))
+
+    def write(index: int) -> None:
+        mask = temporal.confidence
+        writer.write(index, None if mask is None else mask[0, 0].float().cpu().numpy())
+
+    return write
+
+
+def render_plan(settings: RenderSettings, source: FrameSource, processor: FrameProcessor) -> RenderPlan | None:
     """The per-frame plan of a render (controls, matte, float output), or None when every frame is painted
     alike and written as 8 bits (the render is then what it was before schedules existed).
 
@@ -197,17 +217,19 @@ def render_plan(settings: RenderSettings, source: FrameSource, device: torch.dev
 
     track = control_track(settings)
     float_output = _float_output(settings, source)
-    if track is None and settings.controls.matte is None and not float_output:
+    if track is None and settings.controls.matte is None and not float_output and not settings.write_confidence:
         return None
     if track is not None and track.frames != source.count_frames():
         raise VidstyleError(f"the controls have {track.frames} frames, the render {source.count_frames()}")
     controls = None if track is None else track_controls(
-        track, settings.processing.style.style, lambda image, scale: StyleVectorComputer(device, scale)(image))
+        track, settings.processing.style.style,
+        lambda image, scale: StyleVectorComputer(processor.device, scale)(image))
     matte = None
     if settings.controls.matte is not None:
         mattes = MatteSource(settings.controls.matte)
         matte = MatteCompositor(mattes.matte, _input_float(settings, source))
-    return RenderPlan(controls, matte, float_output)
+    confidence = _confidence_writer(settings, source, processor) if settings.write_confidence else None
+    return RenderPlan(controls, matte, float_output, confidence)
 
 
 ProcessorFactory = Callable[[ProcessorSettings], BuiltProcessor]
@@ -288,7 +310,7 @@ def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) 
     first_number = output_first_number(settings, source)
     control_track(settings)  # schedules and audio analysis fail here, before any model loads
     built = load_processor(settings.processing, source.info)
-    plan = render_plan(settings, source, built.device)
+    plan = render_plan(settings, source, built.processor)
     work_path = settings.work_dir or default_work_dir(settings.output)
     work = WorkDir(work_path, fingerprint(settings, built.device.type), resume=settings.resume,
                    overwrite=settings.overwrite)

@@ -110,3 +110,19 @@ def test_numbering_kept_after_start_or_set(tmp_path, capsys, clip16):
                             "3", "--start-number", "1001", "--max-side", "96", "--quiet"], capsys)
     assert code == 0, err
     assert (find_sequence(numbered).first, len(find_sequence(numbered).paths)) == (1001, 3)
+
+
+def test_write_confidence_writes_the_temporal_mask(tmp_path, capsys):
+    plate = write_plate(tmp_path / "plate", ".png")
+    out = tmp_path / "out" / "s.%04d.png"
+    code, _, err = run_cli(["run", str(plate), "-o", str(out), "--style", "starry_night", "--write-confidence",
+                            "--max-side", "96", "--quiet"], capsys)
+    assert code == 0, err
+    masks = find_sequence(tmp_path / "out" / "confidence" / "s.%04d.png")
+    assert masks.first == 1001 and len(masks.paths) == FRAMES
+    values = [read_image_float(p) for p in masks.paths]
+    assert values[0].shape == (H, W, 1) and values[0].max() == 0.0  # the first frame is painted afresh
+    assert all(0.3 < v.mean() <= 1.0 for v in values[1:])  # later ones mostly held to the previous frame
+    code, _, err = run_cli(["run", str(plate), "-o", str(tmp_path / "o2" / "s.%04d.png"), "--style",
+                            "starry_night", "--write-confidence", "--no-temporal", "--quiet"], capsys)
+    assert code == 2 and "--write-confidence needs" in err

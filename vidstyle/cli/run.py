@@ -64,6 +64,10 @@ def run_command(
     start_number: Annotated[int | None, typer.Option(help="Number of the first frame of an image-sequence "
                                                      "output (default: the input's own numbers, else 1).")]
     = None,
+    write_confidence: Annotated[bool, typer.Option("--write-confidence", help="Also write the temporal filter's "
+                                                   "mask as a 16-bit matte sequence (out/confidence/…png, or "
+                                                   "CLIP_confidence/%05d.png beside a video): 1 where a frame "
+                                                   "was held to the previous one.")] = False,
     ray: Annotated[str | None, typer.Option("--ray", is_flag=False, flag_value="auto", metavar="[auto|ADDRESS]",
                                             help="Render chunks as Ray tasks: on the cluster at ADDRESS, or "
                                             "(auto) the running one, else a local one.")] = None,
@@ -98,7 +102,7 @@ def run_command(
                               encode=EncodeSettings(codec=codec, crf=crf, preset=preset), fps=fps, start=start,
                               end=end, max_frames=max_frames, overwrite=overwrite, resume=resume,
                               work_dir=work_dir, segment_frames=segment_frames, controls=controls,
-                              start_number=start_number)
+                              start_number=start_number, write_confidence=write_confidence)
     with frame_progress("painting", quiet) as progress:
         if ray is None:
             summary = run_job(settings, progress).summary(settings)

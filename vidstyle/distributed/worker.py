@@ -45,7 +45,7 @@ def render_chunk(settings: RenderSettings, chunk: Chunk, work_path: Path, finger
     state, warmup = (work.state_before(start), 0) if start > chunk.first else ({}, chunk.warmup)
     on_frame = None if progress is None else (lambda m: progress(chunk.first, m.index + 1 - chunk.first))
     render_segment(source, (start, chunk.end), state, sink, processor=built.processor, warmup=warmup,
-                   on_frame=on_frame, plan=render_plan(settings, source, built.device))
+                   on_frame=on_frame, plan=render_plan(settings, source, built.processor))
     return {"frames": chunk.end - start, "worker": worker}
 
 

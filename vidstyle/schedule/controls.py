@@ -94,12 +94,14 @@ class RenderPlan:
 
     ``controls``: the frame's values (None: the processor's static settings); ``matte``: composites the
     painting into the input; ``float_output``: the writer gets (H, W, 3|4) float32 0..1 frames (EXR,
-    16-bit or composited image sequences), else (H, W, 3) uint8.
+    16-bit or composited image sequences), else (H, W, 3) uint8; ``confidence(index)``: writes the temporal
+    filter's mask of the frame just painted (``--write-confidence``).
     """
 
     controls: TrackControls | None = None
     matte: MatteCompositor | None = None
     float_output: bool = False
+    confidence: Callable[[int], None] | None = None
 
     @property
     def as_float(self) -> bool:
@@ -111,6 +113,8 @@ class RenderPlan:
 
     def finish(self, message: FrameMessage, painted: np.ndarray) -> np.ndarray:
         """The frame to write from the painted one; ``message.image`` is the decoded input."""
+        if self.confidence is not None:
+            self.confidence(message.index)
         if not self.as_float:
             return painted
         out = painted if self.matte is None else self.matte(message.index, message.image, painted)

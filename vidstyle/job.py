@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from vidstyle.build import BuiltProcessor, ProcessorSettings, build_processor
 from vidstyle.compositing import MatteCompositor
@@ -258,11 +257,17 @@ def render_summary(settings: RenderSettings, result: RenderResult, processor: di
     r = result
     return {"input": str(settings.input), "output": str(settings.output), "frames": r.frames,
             "seconds": round(r.seconds, 3), "fps": round(r.fps, 3), "method": processor["method"],
-            "flow": processor["flow"], "device": processor["device"], "style": settings.controls.style_per_shot or settings.controls.style or settings.processing.style.label,
+            "flow": processor["flow"], "device": processor["device"], "style": style_label(settings),
             "temporal": settings.processing.temporal, "precision": processor["precision"],
             "compiled": processor["compiled"], "resumed_frames": r.resumed_frames,
             "audio_streams_copied": r.audio_copied, "audio_streams_transcoded": r.audio_transcoded,
             **controls_summary(settings.controls)}
+
+
+def style_label(settings: RenderSettings) -> str:
+    """``--json``'s ``"style"``: the style as given (a schedule or ``--style-per-shot`` included)."""
+    controls = settings.controls
+    return controls.style_per_shot or controls.style or settings.processing.style.label
 
 
 def controls_summary(controls: ControlSpec) -> dict:

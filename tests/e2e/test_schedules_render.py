@@ -22,7 +22,7 @@ from vidstyle.processor import FrameProcessor
 from vidstyle.schedule.track import ControlSpec
 from vidstyle.stylize.registry import StyleRequest
 from vidstyle.stylize.styles import all_presets
-from vidstyle.synth import synth_frames, write_clip
+from vidstyle.synth import synth_frames
 
 CROSSFADE = "0:(starry_night), 9:(the_wave)"
 

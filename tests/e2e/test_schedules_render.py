@@ -199,3 +199,26 @@ def test_style_schedules_need_a_preset_network(clip16, tmp_path, capsys):
     code, _, err = run_cli(["run", str(clip16), "-o", str(tmp_path / "o.mp4"), "--style", CROSSFADE,
                             "--method", "optimize"], capsys)
     assert code == 2 and "feed-forward" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_ray_chunk_worker_paints_its_frames_with_the_same_controls(plate, tmp_path, spy):
+    """render_chunk (what each Ray task runs) builds the plan from the settings: a chunk of frames 6..11
+    warmed up on 2 frames gets the controls of frames 4..11, as the whole render does."""
+    from vidstyle.distributed.plan import Chunk
+    from vidstyle.distributed.worker import render_chunk
+    from vidstyle.job import fingerprint, open_render_source, render_plan
+
+    controls = ControlSpec(strength="0:(1), 11:(0.3)", style=CROSSFADE)
+    job = settings(plate, tmp_path / "out" / "o.%04d.png", controls)
+    render_chunk(job, Chunk(6, 12, 2), tmp_path / "work", fingerprint(job, "cpu"))
+    assert len(spy) == 8
+    whole = render_plan(job, open_render_source(job), _FakeProcessor())
+    for index, got in zip(range(4, 12), spy):
+        expected = whole.controls.at(index)
+        assert got.strength == expected.strength and torch.equal(got.style, expected.style)
+
+
+class _FakeProcessor:
+    """Enough of a FrameProcessor for render_plan (its device, for the style predictor)."""
+
+    device = torch.device("cpu")

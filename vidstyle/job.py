@@ -135,9 +135,7 @@ def control_track(settings: RenderSettings) -> ControlTrack | None:
 def check_controls(settings: RenderSettings) -> None:
     """Refuse controls the chosen network cannot follow, before any model is loaded."""
     controls, style = settings.controls, settings.processing.style
-    track_styles = controls.style_keys() is not None or controls.style_per_shot is not None or any(
-        r.target in ("blend", "style-scale") for r in controls.reacts()) or controls.is_schedule("style-scale")
-    if track_styles and (style.model is not None or style.method != "feedforward"):
+    if controls.style_moves() and (style.model is not None or style.method != "feedforward"):
         raise UserInputError("style schedules, --style-per-shot and style-scale curves drive the feed-forward "
                              "preset networks: not --model or --method optimize")
     if controls.matte is not None and settings.processing.keep_processing_size:

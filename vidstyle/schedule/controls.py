@@ -47,13 +47,6 @@ class TrackControls:
                              temporal_weight=v.temporal_weight)
 
 
-def style_moves(track: ControlTrack) -> bool:
-    """Whether the style input changes over the clip (styles over time, or a style-scale curve)."""
-    spec = track.spec
-    scale_curve = spec.is_schedule("style-scale") or any(r.target == "style-scale" for r in spec.reacts())
-    return track.styles is not None or scale_curve
-
-
 def track_controls(track: ControlTrack, style: str | None, vector_of_scale: VectorOfScale) -> TrackControls:
     """The controls of ``track`` for a network built with ``--style style`` (a preset, blend or image file).
 
@@ -61,7 +54,7 @@ def track_controls(track: ControlTrack, style: str | None, vector_of_scale: Vect
     one-hot weights, Magenta vectors at each scale of :meth:`ControlTrack.style_scale_grid`) or, for
     an image file, from ``vector_of_scale`` on that image.
     """
-    if not style_moves(track):
+    if not track.spec.style_moves():
         return TrackControls(track)
     grid = track.style_scale_grid()
     if track.styles is not None:

@@ -109,6 +109,12 @@ class ControlSpec:
         spec = self.numbers().get(target)
         return None if spec is None or is_schedule(spec) else float(spec)
 
+    def style_moves(self) -> bool:
+        """Whether the network's style input changes over the clip: a style schedule, shots, a blend
+        reaction or a style-scale curve (only the feed-forward preset networks can follow it)."""
+        return (self.style_keys() is not None or self.style_per_shot is not None or self.is_schedule("style-scale")
+                or any(r.target in ("blend", "style-scale") for r in self.reacts()))
+
     def network_style(self) -> str | None:
         """The ``--style`` the network is built with: the first preset of a style schedule or of
         ``--style-per-shot``, else ``--style`` itself (a preset, blend or image)."""

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from vidstyle.build import BuiltProcessor, ProcessorSettings, build_processor
 from vidstyle.compositing import MatteCompositor
@@ -197,8 +198,13 @@ def _confidence_writer(settings: RenderSettings, source: FrameSource,
     writer = ConfidenceWriter(confidence_pattern(settings.output), output_first_number(settings, source),
                               processor.output_size(info.width, info.height))
 
+    last: list[torch.Tensor | None] = [None]
+
     def write(index: int) -> None:
         mask = temporal.confidence
+        if mask is last[0]:  # the filter did not run on this frame (strength 0): nothing was held
+            mask = None
+        last[0] = temporal.confidence
         writer.write(index, None if mask is None else mask[0, 0].float().cpu().numpy())
 
     return write

@@ -15,7 +15,8 @@ from vidstyle.distributed.worker import read_processor_file, render_chunk
 from vidstyle.errors import RenderInterrupted, ResourceUnavailableError, VidstyleError
 from vidstyle.io.atomic import atomic_output
 from vidstyle.job import (
-    ProcessorFactory, RenderSettings, build_processor, check_files, check_segment_frames, fingerprint,
+    ProcessorFactory, RenderSettings, build_processor, check_controls, check_files, check_segment_frames,
+    fingerprint,
     open_render_source, output_first_number, prepare_output,
 )
 from vidstyle.pipeline import ProgressCallback, RenderResult, make_sink
@@ -98,6 +99,7 @@ def render_on_ray(settings: RenderSettings, address: str = "auto", *, chunk_fram
     """Render ``settings`` on Ray: one task per chunk of ``chunk_frames`` (cut at scene cuts), each
     warmed up on ``warmup`` frames before it; ``--resume`` renders only the chunks not finished."""
     check_segment_frames(settings)
+    check_controls(settings)
     check_files(settings)
     settings = _absolute(settings)
     plan_chunks(1, [], chunk_frames, warmup)  # checks the values before any work

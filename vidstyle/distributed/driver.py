@@ -16,8 +16,7 @@ from vidstyle.errors import RenderInterrupted, ResourceUnavailableError, Vidstyl
 from vidstyle.io.atomic import atomic_output
 from vidstyle.job import (
     ProcessorFactory, RenderSettings, build_processor, check_controls, check_files, check_segment_frames,
-    fingerprint,
-    open_render_source, output_first_number, prepare_output,
+    fingerprint, open_render_source, output_first_number, prepare_output,
 )
 from vidstyle.pipeline import ProgressCallback, RenderResult, make_sink
 from vidstyle.resume import WorkDir, default_work_dir

@@ -7,6 +7,8 @@ result is premultiplied by the input's alpha again, so the output keeps the inpu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from vidstyle.errors import UserInputError
@@ -33,3 +35,23 @@ def apply_matte(input: np.ndarray, styled: np.ndarray, matte: np.ndarray) -> np.
     if alpha is not None:
         blended = np.concatenate([blended * alpha, alpha], axis=2)
     return np.where(m > 0, blended.astype(input.dtype), input)
+
+
+class MatteCompositor:
+    """``--matte`` in a render: frame ``index``'s painting composited into its input.
+
+    ``input_float(index, decoded)``: the input frame as (H, W, 3|4) float, read at full precision (an
+    EXR or 16-bit file, with its alpha) or from the decoded (H, W, 3) uint8 frame; ``matte(index,
+    input_float)``: (H, W) 0..1 (:class:`vidstyle.io.matte.MatteSource`).
+    """
+
+    def __init__(self, matte: Callable[[int, np.ndarray], np.ndarray],
+                 input_float: Callable[[int, np.ndarray], np.ndarray]) -> None:
+        self.matte, self.input_float = matte, input_float
+
+    def __call__(self, index: int, decoded: np.ndarray, painted: np.ndarray) -> np.ndarray:
+        """(H, W, 3|4) float, like the input: ``painted`` (H, W, 3) float 0..1 where the matte is 1."""
+        source = self.input_float(index, decoded)
+        if painted.shape[:2] != source.shape[:2]:
+            raise UserInputError("--matte needs the output at the input's size (drop --keep-processing-size)")
+        return apply_matte(source, painted, self.matte(index, source))

@@ -122,8 +122,10 @@ class FrameProcessor:
         with torch.no_grad():
             self._painter(self._style)(torch.full((1, 3, h, w), 0.5, device=self.device))
 
-    def process(self, image: np.ndarray, controls: FrameControls | None = None) -> np.ndarray:
-        """(H, W, 3) uint8 RGB -> stylized (H', W', 3) uint8 RGB (H', W' from :meth:`output_size`).
+    def process(self, image: np.ndarray, controls: FrameControls | None = None, *,
+                as_float: bool = False) -> np.ndarray:
+        """(H, W, 3) uint8 RGB -> stylized (H', W', 3) uint8 RGB (H', W' from :meth:`output_size`), or
+        float32 0..1 with ``as_float`` (not rounded to 8 bits: for EXR/16-bit output and compositing).
 
         ``controls`` override the style, strength and temporal weight for this frame only.
         """
@@ -134,7 +136,9 @@ class FrameProcessor:
         out_w, out_h = self.output_size(w, h)
         full = to_tensor(image, self.device)
         if strength == 0.0:
-            return image if (out_w, out_h) == (w, h) else to_uint8(resize(full, (out_w, out_h)))
+            if (out_w, out_h) == (w, h):
+                return image.astype(np.float32) / np.float32(255.0) if as_float else image
+            return _output(resize(full, (out_w, out_h)), as_float)
         with torch.no_grad():
             small = resize(full, self.processing_size(w, h))
             paint = self._painter(style)
@@ -145,7 +149,7 @@ class FrameProcessor:
             out = resize(styled, (out_w, out_h))
             if strength < 1.0:
                 out = torch.lerp(resize(full, (out_w, out_h)), out, strength)
-        return to_uint8(out)
+        return _output(out, as_float)
 
     def _painter(self, style: torch.Tensor | None) -> Paint:
         """The stylizer with ``style`` bound; None leaves the stylizer's own (and its argument unused)."""
@@ -165,3 +169,10 @@ class FrameProcessor:
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         if self.temporal is not None:
             self.temporal.load_state_dict(state)
+
+
+def _output(image: torch.Tensor, as_float: bool) -> np.ndarray:
+    """(1, 3, H, W) float RGB -> (H, W, 3) uint8, or float32 clipped to 0..1 with ``as_float``."""
+    if not as_float:
+        return to_uint8(image)
+    return image[0].clamp(0.0, 1.0).permute(1, 2, 0).float().contiguous().cpu().numpy()

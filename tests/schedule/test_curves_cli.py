@@ -98,8 +98,3 @@ class TestRunOptions:
                                 *args], capsys)
         assert code == 2 and len(err.strip().splitlines()) == 1 and message in err
         assert not (tmp_path / "o.mp4").exists()
-
-    def test_schedules_not_rendered_yet_say_so(self, clip16, tmp_path, capsys):
-        code, _, err = run_cli(["run", str(clip16), "-o", str(tmp_path / "o.mp4"), "--style", "starry_night",
-                                "--strength", "0:(1), 8:(0)"], capsys)
-        assert code == 2 and "vidstyle curves" in err

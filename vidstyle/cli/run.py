@@ -13,7 +13,6 @@ from vidstyle.cli.options import (
     PreserveColor, Quiet, Start, Style, Verbose, emit_json, with_controls,
 )
 from vidstyle.cli.progress import frame_progress
-from vidstyle.errors import UserInputError
 from vidstyle.io.writer import EncodeSettings
 from vidstyle.distributed.plan import DEFAULT_CHUNK_FRAMES, DEFAULT_WARMUP_FRAMES
 from vidstyle.job import ProcessorSettings, RenderSettings, render_summary, run_job
@@ -62,6 +61,13 @@ def run_command(
     work_dir: Annotated[Path | None, typer.Option(help="Where finished segments are kept (default: "
                                                   "beside the output).")] = None,
     segment_frames: Annotated[int, typer.Option(help="Frames per resumable segment.")] = R["segment_frames"],
+    start_number: Annotated[int | None, typer.Option(help="Number of the first frame of an image-sequence "
+                                                     "output (default: the input's own numbers, else 1).")]
+    = None,
+    write_confidence: Annotated[bool, typer.Option("--write-confidence", help="Also write the temporal filter's "
+                                                   "mask as a 16-bit matte sequence (out/confidence/…png, or "
+                                                   "CLIP_confidence/%05d.png beside a video): 1 where a frame "
+                                                   "was held to the previous one.")] = False,
     ray: Annotated[str | None, typer.Option("--ray", is_flag=False, flag_value="auto", metavar="[auto|ADDRESS]",
                                             help="Render chunks as Ray tasks: on the cluster at ADDRESS, or "
                                             "(auto) the running one, else a local one.")] = None,
@@ -82,22 +88,21 @@ def run_command(
     render continues with --resume.
     """
     setup_logging(quiet)
-    if not controls.is_static or controls.matte is not None:  # until the per-frame processor lands
-        raise UserInputError("schedules, --style-per-shot, --audio-react and --matte are checked but not yet "
-                             "rendered by this version: preview them with `vidstyle curves`")
-    temporal_weight = None if controls.temporal_weight is None else float(controls.temporal_weight)
-    request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
-                           preserve_color=preserve_color, style_scale=float(controls.style_scale))
+    style_scale = controls.static_number("style-scale")
+    request = StyleRequest(style=controls.network_style(), method=method, model=model, iterations=iterations,
+                           preserve_color=preserve_color, style_scale=1.0 if style_scale is None else style_scale)
+    strength = controls.static_number("strength")
     processing = ProcessorSettings(style=request, device=device, flow=flow, flow_scale=flow_scale,
                                    raft_weights=raft_weights, temporal=not no_temporal,
-                                   temporal_weight=temporal_weight, long_term=long_term, max_side=max_side,
-                                   strength=float(controls.strength),
+                                   temporal_weight=controls.static_number("temporal-weight"), long_term=long_term,
+                                   max_side=max_side, strength=1.0 if strength is None else strength,
                                    keep_processing_size=keep_processing_size, compile=compile,
                                    precision=precision)
     settings = RenderSettings(input=input, output=output, processing=processing,
                               encode=EncodeSettings(codec=codec, crf=crf, preset=preset), fps=fps, start=start,
                               end=end, max_frames=max_frames, overwrite=overwrite, resume=resume,
-                              work_dir=work_dir, segment_frames=segment_frames)
+                              work_dir=work_dir, segment_frames=segment_frames, controls=controls,
+                              start_number=start_number, write_confidence=write_confidence)
     with frame_progress("painting", quiet) as progress:
         if ray is None:
             summary = run_job(settings, progress).summary(settings)

@@ -15,8 +15,8 @@ from vidstyle.distributed.worker import read_processor_file, render_chunk
 from vidstyle.errors import RenderInterrupted, ResourceUnavailableError, VidstyleError
 from vidstyle.io.atomic import atomic_output
 from vidstyle.job import (
-    ProcessorFactory, RenderSettings, build_processor, check_files, check_segment_frames, fingerprint,
-    open_render_source, prepare_output,
+    ProcessorFactory, RenderSettings, build_processor, check_controls, check_files, check_segment_frames,
+    fingerprint, open_render_source, output_first_number, prepare_output,
 )
 from vidstyle.pipeline import ProgressCallback, RenderResult, make_sink
 from vidstyle.resume import WorkDir, default_work_dir
@@ -98,6 +98,7 @@ def render_on_ray(settings: RenderSettings, address: str = "auto", *, chunk_fram
     """Render ``settings`` on Ray: one task per chunk of ``chunk_frames`` (cut at scene cuts), each
     warmed up on ``warmup`` frames before it; ``--resume`` renders only the chunks not finished."""
     check_segment_frames(settings)
+    check_controls(settings)
     check_files(settings)
     settings = _absolute(settings)
     plan_chunks(1, [], chunk_frames, warmup)  # checks the values before any work
@@ -119,7 +120,7 @@ def render_on_ray(settings: RenderSettings, address: str = "auto", *, chunk_fram
     info = source.info
     sink = make_sink(info, tuple(processor.pop("size")), settings.output, work, settings.encode,
                      settings.segment_frames)
-    first_number = info.first_number if info.is_sequence else 1
+    first_number = output_first_number(settings, source)
     report = sink.assemble(settings.output, first_time=source.first_time or 0.0, first_number=first_number)
     result = RenderResult(output=settings.output, frames=work.frames_done, seconds=time.perf_counter() - start,
                           resumed_frames=resumed, audio_copied=report.audio_copied if report else 0,

@@ -17,7 +17,7 @@ from pathlib import Path
 from vidstyle.distributed.plan import Chunk
 from vidstyle.io.atomic import atomic_output
 from vidstyle.job import ProcessorFactory, RenderSettings, build_processor, describe_processor, load_processor
-from vidstyle.job import open_render_source
+from vidstyle.job import open_render_source, render_plan
 from vidstyle.pipeline import make_sink, render_segment
 from vidstyle.resume import WorkDir
 
@@ -45,7 +45,7 @@ def render_chunk(settings: RenderSettings, chunk: Chunk, work_path: Path, finger
     state, warmup = (work.state_before(start), 0) if start > chunk.first else ({}, chunk.warmup)
     on_frame = None if progress is None else (lambda m: progress(chunk.first, m.index + 1 - chunk.first))
     render_segment(source, (start, chunk.end), state, sink, processor=built.processor, warmup=warmup,
-                   on_frame=on_frame)
+                   on_frame=on_frame, plan=render_plan(settings, source, built.processor))
     return {"frames": chunk.end - start, "worker": worker}
 
 

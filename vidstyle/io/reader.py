@@ -284,7 +284,14 @@ class ImageSequenceSource:
 
 
 def _read_image(path: Path) -> np.ndarray:
-    """(H, W, 3) uint8 RGB; 16-bit images are scaled to 8 bits."""
+    """(H, W, 3) uint8 RGB; 16-bit and EXR images are scaled to 8 bits (the float pixels are read again by
+    :func:`vidstyle.io.images.read_image_float` where an output keeps them)."""
+    if path.suffix.lower() == ".exr":
+        from vidstyle.io.images import read_image_float
+
+        rgb = read_image_float(path)
+        rgb = rgb[:, :, :3] if rgb.shape[2] >= 3 else np.repeat(rgb, 3, axis=2)
+        return np.round(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8)
     image = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
     if image is None:
         raise UserInputError(f"cannot read image {path}")

@@ -187,10 +187,17 @@ class FrameFolderWriter(_AtomicWriter):
         self._tmp = stack.enter_context(atomic_output(self.folder, folder=True))
 
     def write(self, image: np.ndarray, index: int) -> None:
-        """Write one (H, W, 3) uint8 RGB frame as render frame ``index``."""
+        """Write one frame as render frame ``index``: (H, W, 3) uint8 RGB, or (H, W, 3|4) float 0..1
+        (RGBA premultiplied) through :func:`vidstyle.io.images.write_image_float` (EXR half, 16-bit)."""
         if self.rotation:
             image = np.rot90(image, k=self.rotation // 90)
-        _imwrite(self._tmp / f"{index:09d}{self.suffix}", image)
+        path = self._tmp / f"{index:09d}{self.suffix}"
+        if image.dtype == np.uint8:
+            _imwrite(path, image)
+        else:
+            from vidstyle.io.images import write_image_float
+
+            write_image_float(path, image)
 
 
 def _imwrite(path: Path, image: np.ndarray) -> None:

@@ -12,7 +12,7 @@ from vidstyle.io.reader import FrameSource, VideoInfo
 from vidstyle.io.sequence import is_pattern
 from vidstyle.io.writer import EncodeSettings
 from vidstyle.pipeline.cursor import FrameCursor
-from vidstyle.pipeline.segment import render_segment
+from vidstyle.pipeline.segment import FramePlan, render_segment
 from vidstyle.pipeline.sink import SegmentSink
 from vidstyle.pipeline.stages import FrameMessage
 from vidstyle.processor import FrameProcessor
@@ -48,11 +48,12 @@ def make_sink(info: VideoInfo, size: tuple[int, int], output: Path, work: WorkDi
 
 def render(source: FrameSource, processor: FrameProcessor, output: Path, work: WorkDir, *,
            encode: EncodeSettings = EncodeSettings(), segment_frames: int = 240, first_number: int = 1,
-           progress: ProgressCallback | None = None) -> RenderResult:
+           progress: ProgressCallback | None = None, plan: FramePlan | None = None) -> RenderResult:
     """Render every frame of ``source`` through ``processor`` into ``output`` (video or image pattern).
 
     Finished segments in ``work`` are skipped (``--resume``: the source seeks to the first missing
-    frame); the output appears only at the end.
+    frame); the output appears only at the end. ``plan``: per-frame controls and output (see
+    :func:`render_segment`).
     """
     info = source.info
     sink = make_sink(info, processor.output_size(info.width, info.height), output, work, encode, segment_frames)
@@ -72,7 +73,8 @@ def render(source: FrameSource, processor: FrameProcessor, output: Path, work: W
     try:
         while done == end:  # until the source ends inside a segment (or exactly at its end)
             end = (end // segment_frames + 1) * segment_frames
-            state = render_segment(cursor, (done, end), state, sink, processor=processor, on_frame=on_frame)
+            state = render_segment(cursor, (done, end), state, sink, processor=processor, on_frame=on_frame,
+                                   plan=plan)
     except KeyboardInterrupt:
         raise RenderInterrupted(
             f"interrupted after {work.frames_done} finished frames, kept in {work.path}; "

@@ -12,11 +12,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Protocol
 
+import numpy as np
 import torch
 
 from vidstyle.io.reader import FrameSource
 from vidstyle.pipeline.stages import Cancelled, Channel, FrameMessage
-from vidstyle.processor import FrameProcessor
+from vidstyle.processor import FrameControls, FrameProcessor
 
 FrameRange = tuple[int, int | None]
 
@@ -33,16 +34,35 @@ class FrameSink(Protocol):
         ...
 
 
+class FramePlan(Protocol):
+    """Per-frame values and output of a render (:class:`vidstyle.schedule.controls.RenderPlan`)."""
+
+    @property
+    def as_float(self) -> bool:
+        """Whether the processor returns float32 frames (for :meth:`finish`)."""
+        ...
+
+    def frame_controls(self, message: FrameMessage) -> FrameControls | None:
+        """The frame's style, strength and temporal weight (None: the processor's settings)."""
+        ...
+
+    def finish(self, message: FrameMessage, painted: np.ndarray) -> np.ndarray:
+        """The image the sink writes, from the painted one (``message.image``: the decoded input)."""
+        ...
+
+
 def render_segment(source: FrameSource, frame_range: FrameRange, initial_state: dict[str, torch.Tensor],
                    sink: FrameSink, *, processor: FrameProcessor, warmup: int = 0,
-                   on_frame: Callable[[FrameMessage], None] | None = None) -> dict[str, torch.Tensor]:
+                   on_frame: Callable[[FrameMessage], None] | None = None,
+                   plan: FramePlan | None = None) -> dict[str, torch.Tensor]:
     """Render frames [a, b) of ``source`` (b None: to its end) into ``sink``; returns the temporal state
     after the last frame (CPU tensors).
 
     The processor starts from ``initial_state`` (a previous range's return value, or {} for a cold
     start), after painting the ``warmup`` frames before ``a`` without writing them, so the temporal
     state settles on frames that are not kept. The last frame of the range closes its segment.
-    ``on_frame`` is told of each frame handed to the sink (progress).
+    ``on_frame`` is told of each frame handed to the sink (progress). ``plan`` gives each frame's
+    controls (by its index) and the image written (matte, float output); None paints every frame alike.
     """
     a, b = frame_range
     processor.load_state_dict({k: v.to(processor.device) for k, v in initial_state.items()})
@@ -55,9 +75,14 @@ def render_segment(source: FrameSource, frame_range: FrameRange, initial_state: 
         try:
             for frame, last in _with_last(decoded.drain(reading)):
                 message = FrameMessage(frame.index, frame.pts, float(frame.pts * time_base), frame.image)
-                image = processor.process(message.image)
+                if plan is None:
+                    image = processor.process(message.image)
+                else:
+                    image = processor.process(message.image, plan.frame_controls(message), as_float=plan.as_float)
                 if message.index < a:
                     continue  # warm-up frame
+                if plan is not None:
+                    image = plan.finish(message, image)
                 closes = last or sink.is_seam(message.index)
                 painted.put(replace(message, image=image, state=_cpu_state(processor) if closes else None))
                 if on_frame is not None:

@@ -19,7 +19,8 @@ class FrameMessage:
     """One frame between stages.
 
     ``index``: 0-based position in the render; ``pts``: in the source's time base, 0 at the render's
-    first frame; ``time``: ``pts`` in seconds; ``image``: (H, W, 3) uint8 RGB (decoded, then painted);
+    first frame; ``time``: ``pts`` in seconds; ``image``: (H, W, 3) uint8 RGB (decoded, then painted; a
+    render plan with float output paints (H, W, 3|4) float32 0..1, RGBA premultiplied);
     ``state``: the temporal state after this frame (CPU tensors) when it closes a segment, else None.
     """
 

@@ -100,6 +100,30 @@ class ControlSpec:
     def reacts(self) -> tuple[React, ...]:
         return parse_reacts(self.audio_react, self.react_range)
 
+    def is_schedule(self, target: str) -> bool:
+        """Whether the number option of ``target`` (strength, temporal-weight, style-scale) is a schedule."""
+        return is_schedule(self.numbers().get(target))
+
+    def static_number(self, target: str) -> float | None:
+        """The plain number given for ``target``; None when it is a schedule or not given."""
+        spec = self.numbers().get(target)
+        return None if spec is None or is_schedule(spec) else float(spec)
+
+    def style_moves(self) -> bool:
+        """Whether the network's style input changes over the clip: a style schedule, shots, a blend
+        reaction or a style-scale curve (only the feed-forward preset networks can follow it)."""
+        return (self.style_keys() is not None or self.style_per_shot is not None or self.is_schedule("style-scale")
+                or any(r.target in ("blend", "style-scale") for r in self.reacts()))
+
+    def network_style(self) -> str | None:
+        """The ``--style`` the network is built with: the first preset of a style schedule or of
+        ``--style-per-shot``, else ``--style`` itself (a preset, blend or image)."""
+        if (keys := self.style_keys()) is not None:
+            return keys[0].value
+        if (names := self.shot_styles()) is not None:
+            return names[0]
+        return self.style
+
     @property
     def is_static(self) -> bool:
         """True when every control is one value for the whole clip (today's render path)."""

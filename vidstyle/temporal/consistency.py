@@ -258,6 +258,7 @@ class FlowTemporalFilter:
         self.reset()
 
     def reset(self) -> None:
+        self.confidence: torch.Tensor | None = None  # the last frame's mask M, (1, 1, H, W) 0..1; None: fresh
         self._prev_content: torch.Tensor | None = None
         self._prev_output: torch.Tensor | None = None
         self._history = History(self.settings.long_term)
@@ -267,6 +268,7 @@ class FlowTemporalFilter:
         check_shape(content, [1, 3, "H", "W"], "content")
         settings = self.settings if weight is None else replace(self.settings, weight=weight)
         out = paint(content)
+        self.confidence = None
         previous = self._prev_content
         if previous is not None and previous.shape == content.shape and settings.weight > 0:
             flow = self.flow(content, previous)
@@ -277,7 +279,7 @@ class FlowTemporalFilter:
                 self.cuts += 1
                 self._history.clear()
             else:
-                out = consistent
+                out, self.confidence = consistent, mask
         else:
             self._history.clear()
         self._prev_content, self._prev_output = content, out

@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import cv2
-import torch
 import typer
 
-from vidstyle.cli.app import setup_logging
+from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
     Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet, Strength, Style,
     StyleScale, Verbose, emit_json,
 )
-from vidstyle.device import describe
 from vidstyle.errors import UserInputError
-from vidstyle.io.atomic import atomic_output
-from vidstyle.io.reader import read_image
-from vidstyle.job import ProcessorSettings, build_processor
-from vidstyle.stylize.registry import StyleRequest
+
+if TYPE_CHECKING:  # torch, OpenCV and the networks load when the command runs, not for a --help
+    from vidstyle.job import ProcessorSettings
 
 IMAGE_MAX_SIDE = 1024  # a still is worth more pixels than a video frame
 
 
 def stylize_image(input: Path, settings: ProcessorSettings) -> tuple:
     """(H, W, 3) uint8 RGB stylized picture and the torch device used (no temporal filter)."""
+    from vidstyle.io.reader import read_image
+    from vidstyle.job import build_processor
+
     image = read_image(input)
     built = build_processor(settings)
     return built.processor.process(image), built.device
@@ -33,6 +32,10 @@ def stylize_image(input: Path, settings: ProcessorSettings) -> tuple:
 
 def write_image(path: Path, image) -> None:
     """Write an RGB uint8 picture atomically; the format follows the extension."""
+    import cv2
+
+    from vidstyle.io.atomic import atomic_output
+
     with atomic_output(path) as tmp:
         if not cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
             raise UserInputError(f"cannot write {path}: use .png, .jpg or .tif")
@@ -60,6 +63,12 @@ def image_command(
 
     --max-side defaults to 1024 here (long side).
     """
+    import torch
+
+    from vidstyle.device import describe
+    from vidstyle.job import ProcessorSettings
+    from vidstyle.stylize.registry import StyleRequest
+
     setup_logging(quiet)
     if output.exists() and not overwrite:
         raise UserInputError(f"the output {output} exists; add --overwrite to replace it")

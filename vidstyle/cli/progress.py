@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from vidstyle.pipeline import ProgressCallback
+if TYPE_CHECKING:  # the pipeline imports torch: not for a --help
+    from vidstyle.pipeline import ProgressCallback
 
 
 class _FpsColumn(TextColumn):

@@ -7,15 +7,12 @@ from typing import Annotated
 
 import typer
 
-from vidstyle.cli.app import setup_logging
+from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
     DEFAULTS, Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet,
     Strength, Style, StyleScale, Verbose, emit_json,
 )
 from vidstyle.cli.progress import frame_progress
-from vidstyle.io.writer import EncodeSettings
-from vidstyle.job import ProcessorSettings, RenderSettings, run_job
-from vidstyle.stylize.registry import StyleRequest
 
 R = DEFAULTS["run"]
 
@@ -72,6 +69,10 @@ def run_command(
     The audio is copied untouched; the output appears only when it is complete. An interrupted
     render continues with --resume.
     """
+    from vidstyle.io.writer import EncodeSettings
+    from vidstyle.job import ProcessorSettings, RenderSettings, run_job
+    from vidstyle.stylize.registry import StyleRequest
+
     setup_logging(quiet)
     request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
                            preserve_color=preserve_color, style_scale=style_scale)

@@ -88,7 +88,7 @@ def run_command(
                               work_dir=work_dir, segment_frames=segment_frames)
     with frame_progress("painting", quiet) as progress:
         job = run_job(settings, progress)
-    summary = job.summary(settings)
+    summary = {**job.summary(settings), "first_frame_seconds": progress.first_frame_seconds}
     if json:
         emit_json(summary)
     elif not quiet:

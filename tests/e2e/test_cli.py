@@ -39,7 +39,8 @@ class TestRun:
                                      "--quiet"], capsys)
         assert code == 0, err
         summary = json.loads(stdout.strip().splitlines()[-1])
-        for key in ("input", "output", "frames", "seconds", "fps", "method", "flow", "device", "style", "temporal"):
+        for key in ("input", "output", "frames", "seconds", "fps", "method", "flow", "device", "style", "temporal",
+                    "first_frame_seconds"):
             assert key in summary
         assert summary["frames"] == 16 and summary["temporal"] is True and summary["flow"].startswith("dis")
         # the default run compiles the network (here a C++ compiler is present) and reports its arithmetic

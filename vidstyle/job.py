@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from vidstyle.compiling import KernelBuild
 from vidstyle.device import default_max_side, describe, resolve_device
 from vidstyle.errors import UserInputError
 from vidstyle.io.reader import FrameSource, open_source, parse_time
@@ -200,10 +201,17 @@ def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) 
     check_files(settings)
     source = open_render_source(settings)
     built = build_processor(settings.processing)
-    if built.compiled:
+    if built.compiled:  # compile only where the clip repays building or loading the kernels
         w, h = built.processor.processing_size(source.info.width, source.info.height)
-        log.info(f"compiling the network for {w}x{h} frames (once per size; later runs reuse the cache)")
-        built.processor.prepare(source.info.width, source.info.height)
+        kernels = KernelBuild(built.processor.stylizer.name, w, h, built.precision, built.device.type)
+        pays, why = kernels.pays(min(filter(None, (source.info.frame_count, settings.max_frames)), default=None))
+        log.info(why)
+        if pays:
+            built.processor.prepare(source.info.width, source.info.height)
+            if built.compiled:  # not when compiling failed (no C++ compiler): nothing was cached
+                kernels.remember()
+        else:
+            built.processor.stylizer.accelerate(compile=False, precision=built.precision)
     work_path = settings.work_dir or default_work_dir(settings.output)
     work = WorkDir(work_path, fingerprint(settings, built.device), resume=settings.resume,
                    overwrite=settings.overwrite)

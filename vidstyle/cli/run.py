@@ -45,8 +45,9 @@ def run_command(
     preserve_color: PreserveColor = False,
     style_scale: StyleScale = 1.0,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
-                                          "(torch.compile): 1.5-2x faster per frame on a CPU, after a "
-                                          "one-time build per frame size (~40 s, cached).")] = R["compile"],
+                                          "(torch.compile) where the clip repays it: 1.5-2x faster per frame "
+                                          "on a CPU, after a build per frame size (~40 s, cached; ~4 s to "
+                                          "load).")] = R["compile"],
     precision: Precision = "auto",
     fps: Annotated[float, typer.Option(help="Frame rate of image-sequence input.")] = R["fps"],
     start: Annotated[str | None, typer.Option(help="Start time: seconds or HH:MM:SS.mmm.")] = None,

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from vidstyle.build import BuiltProcessor, ProcessorSettings, build_processor
+from vidstyle.compiling import KernelBuild
 from vidstyle.compositing import MatteCompositor
 from vidstyle.device import describe
 from vidstyle.errors import UserInputError, VidstyleError
@@ -238,14 +239,22 @@ def render_plan(settings: RenderSettings, source: FrameSource, processor: FrameP
 ProcessorFactory = Callable[[ProcessorSettings], BuiltProcessor]
 
 
-def load_processor(settings: ProcessorSettings, info: VideoInfo,
+def load_processor(settings: ProcessorSettings, info: VideoInfo, frames: int | None = None,
                    build: ProcessorFactory = build_processor) -> BuiltProcessor:
-    """Build the processor and, when compiled, build its kernels for frames of ``info``'s size."""
+    """Build the processor and, when compiled, build its kernels for frames of ``info``'s size, but only
+    where ``frames`` (None: unknown) repay building or loading them; else the network runs eagerly."""
     built = build(settings)
     if built.compiled:
         w, h = built.processor.processing_size(info.width, info.height)
-        log.info(f"compiling the network for {w}x{h} frames (once per size; later runs reuse the cache)")
-        built.processor.prepare(info.width, info.height)
+        kernels = KernelBuild(built.processor.stylizer.name, w, h, built.precision, built.device.type)
+        pays, why = kernels.pays(frames)
+        log.info(why)
+        if pays:
+            built.processor.prepare(info.width, info.height)
+            if built.compiled:  # not when compiling failed (no C++ compiler): nothing was cached
+                kernels.remember()
+        else:
+            built.processor.stylizer.accelerate(compile=False, precision=built.precision)
     return built
 
 
@@ -318,7 +327,8 @@ def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) 
     source = open_render_source(settings)
     first_number = output_first_number(settings, source)
     control_track(settings)  # schedules and audio analysis fail here, before any model loads
-    built = load_processor(settings.processing, source.info)
+    frames = min(filter(None, (source.info.frame_count, settings.max_frames)), default=None)
+    built = load_processor(settings.processing, source.info, frames)
     plan = render_plan(settings, source, built.processor)
     work_path = settings.work_dir or default_work_dir(settings.output)
     work = WorkDir(work_path, fingerprint(settings, built.device.type), resume=settings.resume,

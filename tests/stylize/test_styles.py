@@ -132,7 +132,7 @@ class TestFetch:
         fake = presets["starry_night"].__class__(**{**presets["starry_night"].__dict__,
                                                     "sha256": hashlib.sha256(payload).hexdigest(),
                                                     "source_url": f"{base}/good.jpg"})
-        monkeypatch.setattr(styles_cli, "all_presets", lambda: {**presets, "starry_night": fake})
+        monkeypatch.setattr("vidstyle.stylize.styles.all_presets", lambda: {**presets, "starry_night": fake})
         with pytest.raises(ResourceUnavailableError, match="does not match its sha256"):
             styles_cli.fetch_painting("starry_night", url=f"{base}/bad.jpg")
         assert not (tmp_path / "cache" / "vidstyle" / "paintings" / "starry_night.jpg").exists()

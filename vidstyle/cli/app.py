@@ -6,13 +6,15 @@ Exit codes (CONTRACT.md): 0 success; 2 bad input, usage or unavailable resource;
 
 from __future__ import annotations
 
-import logging
 import sys
 import traceback
 
 import typer
 from typer.exceptions import TyperException
 
+from vidstyle.cli import curves, doctor, image, metrics, run, styles, webcam  # each imports torch only when it runs
+from vidstyle.cli.logs import CliState
+from vidstyle.cli.options import Verbose
 from vidstyle.errors import VidstyleError
 
 app = typer.Typer(
@@ -25,44 +27,29 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-
-def _register() -> None:
-    from vidstyle.cli import curves, doctor, image, metrics, run, styles, webcam
-
-    app.command("run")(run.run_command)
-    app.command("image")(image.image_command)
-    app.command("metrics")(metrics.metrics_command)
-    app.command("doctor")(doctor.doctor_command)
-    app.add_typer(styles.styles_app, name="styles")
-    app.command("webcam")(webcam.webcam_command)
-    app.command("curves")(curves.curves_command)
+@app.callback()
+def _root(verbose: Verbose = False) -> None:
+    """``--verbose`` before the command works too (it is also an option of each command)."""
 
 
-def _verbose(argv: list[str]) -> bool:
-    return "--verbose" in argv
-
-
-def setup_logging(quiet: bool) -> None:
-    """Notices (audio transcoding, dropped subtitles) go to stderr unless --quiet."""
-    logger = logging.getLogger("vidstyle")
-    logger.handlers[:] = []
-    if not quiet:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("vidstyle: %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+app.command("run")(run.run_command)
+app.command("image")(image.image_command)
+app.command("metrics")(metrics.metrics_command)
+app.command("doctor")(doctor.doctor_command)
+app.add_typer(styles.styles_app, name="styles")
+app.command("webcam")(webcam.webcam_command)
+app.command("curves")(curves.curves_command)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    _register()
+    state = CliState()  # the --verbose option's callback sets it while the command line is parsed
     code = 0
     try:
-        app(args=argv, prog_name="vidstyle", standalone_mode=False)
+        app(args=argv, prog_name="vidstyle", standalone_mode=False, obj=state)
     except VidstyleError as exc:
-        if _verbose(argv):
+        if state.verbose:
             traceback.print_exc()
         print(f"vidstyle: error: {exc}", file=sys.stderr)
         code = exc.exit_code
@@ -75,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print("vidstyle: interrupted", file=sys.stderr)
         code = 130
     except Exception as exc:  # an internal error: one line, the traceback only with --verbose
-        if _verbose(argv):
+        if state.verbose:
             traceback.print_exc()
         print(f"vidstyle: error: internal error: {type(exc).__name__}: {exc} (run with --verbose for details)",
               file=sys.stderr)

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import torch
 import typer
 
-from vidstyle.build import ProcessorSettings, build_processor
-from vidstyle.cli.app import setup_logging
+from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
     Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet, Strength, Style,
     StyleScale, Verbose, emit_json,
 )
-from vidstyle.device import describe
 from vidstyle.errors import UserInputError
-from vidstyle.io.reader import read_image
-from vidstyle.io.writer import write_image
-from vidstyle.stylize.registry import StyleRequest
+
+if TYPE_CHECKING:  # torch, OpenCV and the networks load when the command runs, not for a --help
+    from vidstyle.build import ProcessorSettings
 
 IMAGE_MAX_SIDE = 1024  # a still is worth more pixels than a video frame
 
 
 def stylize_image(input: Path, settings: ProcessorSettings) -> tuple:
     """(H, W, 3) uint8 RGB stylized picture and the torch device used (no temporal filter)."""
+    from vidstyle.io.reader import read_image
+    from vidstyle.build import build_processor
+
     image = read_image(input)
     built = build_processor(settings)
     return built.processor.process(image), built.device
@@ -52,6 +52,13 @@ def image_command(
 
     --max-side defaults to 1024 here (long side).
     """
+    import torch
+
+    from vidstyle.device import describe
+    from vidstyle.io.writer import write_image
+    from vidstyle.build import ProcessorSettings
+    from vidstyle.stylize.registry import StyleRequest
+
     setup_logging(quiet)
     if output.exists() and not overwrite:
         raise UserInputError(f"the output {output} exists; add --overwrite to replace it")

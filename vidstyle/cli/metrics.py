@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from vidstyle.cli.options import Json, Verbose, emit_json
-from vidstyle.metrics import measure
 
 
 def metrics_command(
@@ -22,6 +21,8 @@ def metrics_command(
 ) -> None:
     """Warping error of OUTPUT (flow from INPUT), the input's own (the floor), their ratio, and
     VGG19 style/content distances; definitions in CONTRACT.md."""
+    from vidstyle.metrics import measure
+
     result = measure(input, output, style=style, max_frames=max_frames)
     if json:
         emit_json(result)

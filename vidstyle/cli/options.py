@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from vidstyle.cli.logs import remember_verbose
 from vidstyle.config import load_defaults
 
 DEFAULTS = load_defaults()
@@ -36,7 +37,7 @@ Precision = Annotated[str, typer.Option(
     help="Arithmetic of the feed-forward network: auto (bf16 on CPUs with native bf16, else fp32), "
     "fp32, bf16 or fp16 (GPU).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notices on stderr.")]
-Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks of errors.")]
+Verbose = Annotated[bool, typer.Option("--verbose", help="Show tracebacks of errors.", callback=remember_verbose)]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line of stdout.")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output file (.mp4 .mov .mkv) or image "
                                       "pattern (out/frame_%05d.png).")]

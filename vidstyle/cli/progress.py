@@ -1,7 +1,9 @@
-"""Progress on stderr: frames done/total, fps and ETA (rich), or nothing with --quiet."""
+"""Progress on stderr: frames done/total, fps and ETA (rich), or nothing with --quiet; and when the
+first frame was done (``run --json``'s ``first_frame_seconds``)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from vidstyle.pipeline import ProgressCallback
+STARTED = time.perf_counter()  # the command line's start (imports of Python and typer before it: ~0.1 s)
 
 
 class _FpsColumn(TextColumn):
@@ -23,26 +25,39 @@ class _FpsColumn(TextColumn):
         return Text("  ... fps" if speed is None else f"{speed:5.1f} fps")
 
 
+class FrameProgress:
+    """The pipeline's ``callback(done, total)``: draws a bar on stderr unless quiet, and records
+    ``first_frame_seconds``, the time from the command line's start to the first painted frame."""
+
+    def __init__(self, description: str, quiet: bool) -> None:
+        self.description = description
+        self.first_frame_seconds: float | None = None
+        self._bar = None if quiet else Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("frames"),
+            _FpsColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=Console(stderr=True))
+        self._task = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.first_frame_seconds is None:
+            self.first_frame_seconds = round(time.perf_counter() - STARTED, 3)
+        if self._bar is None:
+            return
+        if self._task is None:  # drawn from the first frame on, so early errors print alone
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=total, completed=done)
+        self._bar.update(self._task, completed=done, total=max(total or 0, done) or None)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._bar.stop()
+
+
 @contextmanager
-def frame_progress(description: str, quiet: bool) -> Iterator[ProgressCallback | None]:
-    """Yield a ``callback(done, total)`` drawing a bar on stderr, or None when quiet."""
-    if quiet:
-        yield None
-        return
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("frames"),
-               _FpsColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    progress = Progress(*columns, console=Console(stderr=True))
-    task = None
-
-    def update(done: int, total: int | None) -> None:
-        nonlocal task
-        if task is None:  # drawn from the first frame on, so early errors print alone
-            progress.start()
-            task = progress.add_task(description, total=total, completed=done)
-        progress.update(task, completed=done, total=max(total or 0, done) or None)
-
+def frame_progress(description: str, quiet: bool) -> Iterator[FrameProgress]:
+    """Yield a :class:`FrameProgress`; the bar is taken down on leaving, error or not."""
+    progress = FrameProgress(description, quiet)
     try:
-        yield update
+        yield progress
     finally:
-        if task is not None:
-            progress.stop()
+        progress.stop()

@@ -7,17 +7,14 @@ from typing import Annotated
 
 import typer
 
-from vidstyle.cli.app import setup_logging
+from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
     DEFAULTS, Device, End, Fps, Iterations, Json, MaxFrames, MaxSide, Method, Model, Output, Precision,
     PreserveColor, Quiet, Start, Style, Verbose, emit_json, with_controls,
 )
 from vidstyle.cli.progress import frame_progress
-from vidstyle.io.writer import EncodeSettings
 from vidstyle.distributed.plan import DEFAULT_CHUNK_FRAMES, DEFAULT_WARMUP_FRAMES
-from vidstyle.job import ProcessorSettings, RenderSettings, render_summary, run_job
 from vidstyle.schedule.track import ControlSpec
-from vidstyle.stylize.registry import StyleRequest
 
 R = DEFAULTS["run"]
 
@@ -46,8 +43,9 @@ def run_command(
     iterations: Iterations = None,
     preserve_color: PreserveColor = False,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
-                                          "(torch.compile): 1.5-2x faster per frame on a CPU, after a "
-                                          "one-time build per frame size (~40 s, cached).")] = R["compile"],
+                                          "(torch.compile) where the clip repays it: 1.5-2x faster per frame "
+                                          "on a CPU, after a build per frame size (~40 s, cached; ~4 s to "
+                                          "load).")] = R["compile"],
     precision: Precision = "auto",
     fps: Fps = R["fps"],
     start: Start = None,
@@ -87,6 +85,10 @@ def run_command(
     The audio is copied untouched; the output appears only when it is complete. An interrupted
     render continues with --resume.
     """
+    from vidstyle.io.writer import EncodeSettings
+    from vidstyle.job import ProcessorSettings, RenderSettings, render_summary, run_job
+    from vidstyle.stylize.registry import StyleRequest
+
     setup_logging(quiet)
     style_scale = controls.static_number("style-scale")
     request = StyleRequest(style=controls.network_style(), method=method, model=model, iterations=iterations,
@@ -112,6 +114,7 @@ def run_command(
             done = render_on_ray(settings, ray, chunk_frames=chunk_frames, warmup=warmup_frames, progress=progress)
             summary = render_summary(settings, done.result, done.processor) | {
                 "chunks": done.chunks, "chunks_rendered": done.chunks_rendered, "workers": done.workers}
+    summary["first_frame_seconds"] = progress.first_frame_seconds
     if json:
         emit_json(summary)
     elif not quiet:

@@ -6,20 +6,16 @@ import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import cv2
-import numpy as np
-import torch
 import typer
 
 from vidstyle.cli.options import Device, Json, Verbose, emit_json
 from vidstyle.config import sha256_file, user_config_dir
 from vidstyle.errors import ResourceUnavailableError, UserInputError
-from vidstyle.io.atomic import atomic_output
-from vidstyle.io.reader import read_image
-from vidstyle.io.writer import write_image
-from vidstyle.stylize.styles import MAGENTA, all_presets, painting_cache_path, parse_blend, resolve_style
+
+if TYPE_CHECKING:  # numpy, OpenCV, torch and the presets load when a command runs, not for a --help
+    import numpy as np
 
 styles_app = typer.Typer(help="Named styles: list, show, add your own, fetch a painting, contact sheet.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -28,6 +24,8 @@ styles_app = typer.Typer(help="Named styles: list, show, add your own, fetch a p
 @styles_app.command("list")
 def list_command(json: Json = False, verbose: Verbose = False) -> None:
     """List every preset: painting presets (any method) and the 26 built-in network styles."""
+    from vidstyle.stylize.styles import MAGENTA, all_presets
+
     presets = [p.describe() for p in all_presets().values()]
     if json:
         emit_json(presets)
@@ -40,6 +38,10 @@ def list_command(json: Json = False, verbose: Verbose = False) -> None:
 @styles_app.command("show")
 def show_command(name: str, verbose: Verbose = False) -> None:
     """Everything known about one preset, and whether its painting is on this machine."""
+    import torch
+
+    from vidstyle.stylize.styles import all_presets, resolve_style
+
     presets = all_presets()
     if name not in presets:
         resolve_style(name, lambda image: torch.zeros(1, 100))  # raises with close matches
@@ -58,7 +60,10 @@ def add_command(name: str, image: Annotated[Path, typer.Option(help="The paintin
                 device: Device = "auto", verbose: Verbose = False) -> None:
     """Save a painting as your own preset (in the user config folder)."""
     from vidstyle.device import resolve_device
+    from vidstyle.io.atomic import atomic_output
+    from vidstyle.io.reader import read_image
     from vidstyle.stylize.feedforward import StyleVectorComputer
+    from vidstyle.stylize.styles import all_presets, parse_blend
 
     parse_blend(name)  # validates the name grammar
     if ":" in name or "," in name:
@@ -76,6 +81,11 @@ def add_command(name: str, image: Annotated[Path, typer.Option(help="The paintin
 
 def fetch_painting(name: str, url: str | None = None, timeout: float = 30.0) -> Path:
     """Download a preset's painting into the user cache, checking its sha256; returns the path."""
+    import torch
+
+    from vidstyle.io.atomic import atomic_output
+    from vidstyle.stylize.styles import all_presets, painting_cache_path, resolve_style
+
     presets = all_presets()
     if name not in presets:
         resolve_style(name, lambda image: torch.zeros(1, 100))
@@ -110,9 +120,14 @@ def sheet_command(image: Annotated[Path, typer.Argument(help="A picture to paint
                   tile: Annotated[int, typer.Option(help="Tile width in pixels.")] = 256,
                   device: Device = "auto", verbose: Verbose = False) -> None:
     """A contact sheet of all presets on one image, labelled, to help choose."""
+    import cv2
+    import torch
+
     from vidstyle.device import resolve_device
+    from vidstyle.io.reader import read_image
     from vidstyle.processor import FrameProcessor
     from vidstyle.stylize.registry import StyleRequest, build_stylizer
+    from vidstyle.stylize.styles import all_presets
 
     dev = resolve_device(device)
     picture = read_image(image)
@@ -129,6 +144,11 @@ def sheet_command(image: Annotated[Path, typer.Argument(help="A picture to paint
 
 def write_sheet(tiles: list[tuple[str, np.ndarray]], output: Path, columns: int = 6) -> None:
     """Grid of labelled (H, W, 3) uint8 RGB tiles of one size, written atomically as PNG."""
+    import cv2
+    import numpy as np
+
+    from vidstyle.io.writer import write_image
+
     h, w = tiles[0][1].shape[:2]
     rows = -(-len(tiles) // columns)
     label = 18

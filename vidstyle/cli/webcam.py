@@ -8,14 +8,10 @@ from typing import Annotated
 
 import typer
 
-from vidstyle.build import ProcessorSettings
-from vidstyle.cli.app import setup_logging
+from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
     DEFAULTS, Device, Json, MaxSide, Model, PreserveColor, Quiet, Strength, Style, StyleScale, Verbose, emit_json,
 )
-from vidstyle.io.camera import parse_camera, parse_size
-from vidstyle.stylize.registry import StyleRequest
-from vidstyle.live.session import WebcamSettings, start_webcam
 
 W = DEFAULTS.get("webcam", {})
 
@@ -54,6 +50,11 @@ def webcam_command(
     Keys in the window: n/p next/previous style, t temporal on/off, +/- strength, s snapshot, q quit.
     --max-side caps the processing size, which adapts to hold --target-fps.
     """
+    from vidstyle.io.camera import parse_camera, parse_size
+    from vidstyle.build import ProcessorSettings
+    from vidstyle.stylize.registry import StyleRequest
+    from vidstyle.live.session import WebcamSettings, start_webcam
+
     setup_logging(quiet)
     request = StyleRequest(style=style, model=model, preserve_color=preserve_color, style_scale=style_scale)
     processing = ProcessorSettings(style=request, device=device, temporal=not no_temporal, max_side=max_side,

@@ -37,12 +37,12 @@ def render_chunk(settings: RenderSettings, chunk: Chunk, work_path: Path, finger
         return {"frames": 0, "worker": worker}
     source = open_render_source(settings)
     info = source.info
-    built = load_processor(settings.processing, info, build)
+    state, warmup = (work.state_before(start), 0) if start > chunk.first else ({}, chunk.warmup)
+    built = load_processor(settings.processing, info, chunk.end - start + warmup, build)
     size = built.processor.output_size(info.width, info.height)
     with atomic_output(work.path / PROCESSOR_FILE) as tmp:
         tmp.write_text(json.dumps({"size": size, **describe_processor(built)}))
     sink = make_sink(info, size, settings.output, work, settings.encode, settings.segment_frames)
-    state, warmup = (work.state_before(start), 0) if start > chunk.first else ({}, chunk.warmup)
     on_frame = None if progress is None else (lambda m: progress(chunk.first, m.index + 1 - chunk.first))
     render_segment(source, (start, chunk.end), state, sink, processor=built.processor, warmup=warmup,
                    on_frame=on_frame, plan=render_plan(settings, source, built.processor))

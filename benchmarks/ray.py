@@ -22,7 +22,8 @@ import torch
 
 from benchmarks.common import SHARED_DATA, cpu_name, write_results
 from vidstyle.distributed.driver import render_on_ray
-from vidstyle.distributed.plan import DEFAULT_WARMUP_FRAMES, Chunk, find_cuts, plan_chunks
+from vidstyle.distributed import DEFAULT_WARMUP_FRAMES
+from vidstyle.distributed.plan import Chunk, find_cuts, plan_chunks
 from vidstyle.distributed.seams import seam_ratios
 from vidstyle.io.reader import open_source
 from vidstyle.job import ProcessorSettings, RenderSettings, build_processor, run_job

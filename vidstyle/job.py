@@ -32,7 +32,8 @@ from vidstyle.processor import FrameProcessor
 from vidstyle.resume import WorkDir, default_work_dir
 from vidstyle.schedule.controls import RenderPlan, track_controls
 from vidstyle.schedule.timeline import probe_timeline
-from vidstyle.schedule.track import ControlSpec, ControlTrack, build_track
+from vidstyle.schedule.spec import ControlSpec
+from vidstyle.schedule.track import ControlTrack, build_track
 
 log = logging.getLogger("vidstyle")
 

@@ -17,7 +17,7 @@ import torch
 ray = pytest.importorskip("ray")
 
 from vidstyle.distributed.driver import PLAN_FILE, render_on_ray  # noqa: E402
-from vidstyle.distributed.plan import DEFAULT_WARMUP_FRAMES  # noqa: E402
+from vidstyle.distributed import DEFAULT_WARMUP_FRAMES  # noqa: E402
 from vidstyle.distributed.seams import seam_ratios  # noqa: E402
 from vidstyle.errors import RenderInterrupted, UserInputError  # noqa: E402
 from vidstyle.flow.opencv import DisFlow  # noqa: E402

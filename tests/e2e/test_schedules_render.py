@@ -19,7 +19,7 @@ from vidstyle.io.images import write_image_float
 from vidstyle.io.reader import read_image
 from vidstyle.job import RenderSettings, run_job
 from vidstyle.processor import FrameProcessor
-from vidstyle.schedule.track import ControlSpec
+from vidstyle.schedule.spec import ControlSpec
 from vidstyle.stylize.registry import StyleRequest
 from vidstyle.stylize.styles import all_presets
 from vidstyle.synth import synth_frames

@@ -7,7 +7,7 @@ import numpy as np
 from vidstyle.compositing import MatteCompositor
 from vidstyle.pipeline.stages import FrameMessage
 from vidstyle.schedule.controls import RenderPlan
-from vidstyle.schedule.track import ControlSpec
+from vidstyle.schedule.spec import ControlSpec
 
 
 class TestControlSpec:

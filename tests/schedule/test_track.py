@@ -16,7 +16,8 @@ from vidstyle.schedule.keys import name_keys
 from vidstyle.schedule.shots import detect_cuts, shot_of_frame
 from vidstyle.schedule.styles import StyleBank, family_of, preset_tensor_at, scheduled_styles, styles_per_shot
 from vidstyle.schedule.timeline import Timeline, probe_timeline
-from vidstyle.schedule.track import ControlSpec, build_track
+from vidstyle.schedule.spec import ControlSpec
+from vidstyle.schedule.track import build_track
 from vidstyle.stylize.nets import CIN26_STYLE_NAMES
 
 FPS = 24.0

@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
-from vidstyle.cli.app import setup_logging
+from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
     DEFAULTS, End, Fps, Json, MaxFrames, Quiet, Start, Style, Verbose, emit_json, with_controls,
 )
 from vidstyle.errors import UserInputError
-from vidstyle.io.reader import parse_time
-from vidstyle.schedule.track import ControlSpec
+from vidstyle.schedule.spec import ControlSpec
 
 R = DEFAULTS["run"]
 
@@ -36,6 +35,7 @@ def curves_command(
 ) -> None:
     """Preview schedules and audio reactions: vidstyle curves clip.mp4 --audio-react strength:onset -o c.png"""
     from vidstyle.audio.decode import decode_audio
+    from vidstyle.io.reader import parse_time
     from vidstyle.schedule.export import write_curves
     from vidstyle.schedule.timeline import probe_timeline
     from vidstyle.schedule.track import build_track

@@ -93,7 +93,7 @@ def with_controls(command: Callable[..., None]) -> Callable[..., None]:
     VFX"); the command receives them, with its ``--style``, as one validated ``controls: ControlSpec``
     (a malformed schedule exits 2 before the command runs)."""
     from vidstyle.audio.react import Envelope
-    from vidstyle.schedule.track import ControlSpec
+    from vidstyle.schedule.spec import ControlSpec
 
     signature = inspect.signature(command, eval_str=True)
     kept = [p for p in signature.parameters.values() if p.name != "controls"]

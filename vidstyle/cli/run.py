@@ -13,8 +13,8 @@ from vidstyle.cli.options import (
     PreserveColor, Quiet, Start, Style, Verbose, emit_json, with_controls,
 )
 from vidstyle.cli.progress import frame_progress
-from vidstyle.distributed.plan import DEFAULT_CHUNK_FRAMES, DEFAULT_WARMUP_FRAMES
-from vidstyle.schedule.track import ControlSpec
+from vidstyle.distributed import DEFAULT_CHUNK_FRAMES, DEFAULT_WARMUP_FRAMES
+from vidstyle.schedule.spec import ControlSpec
 
 R = DEFAULTS["run"]
 

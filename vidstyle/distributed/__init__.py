@@ -3,3 +3,6 @@ into the shared work folder (:mod:`.worker`), then assembled by the driver (:mod
 
 Only :mod:`.driver` imports Ray, and only when a distributed render starts.
 """
+
+DEFAULT_CHUNK_FRAMES = 240
+DEFAULT_WARMUP_FRAMES = 24  # measured: seams within 1.1x of their neighbours (README)

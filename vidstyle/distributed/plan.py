@@ -11,8 +11,6 @@ import numpy as np
 from vidstyle.errors import UserInputError
 from vidstyle.io.reader import FrameSource
 
-DEFAULT_CHUNK_FRAMES = 240
-DEFAULT_WARMUP_FRAMES = 24  # measured: seams within 1.1x of their neighbours (README)
 THUMB_WIDTH = 64  # the cut pre-pass compares grey thumbnails this wide
 CUT_MIN_CHANGE = 0.12  # mean absolute change (0..1) of a thumbnail that can be a cut...
 CUT_RATIO = 4.0  # ...when also this many times the median change of the frames before

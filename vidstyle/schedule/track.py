@@ -1,7 +1,7 @@
 """All per-frame controls of a render in one object, built from the options and the input.
 
-:class:`ControlSpec` holds the options as given and validates their syntax (no input needed, so a bad
-schedule fails before anything loads). :func:`build_track` reads the input's frame times (and, when
+:class:`~vidstyle.schedule.spec.ControlSpec` holds the options as given (syntax checked);
+:func:`build_track` reads the input's frame times (and, when
 needed, its audio and shots) and returns a :class:`ControlTrack`, which gives each frame's values.
 """
 
@@ -12,17 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vidstyle.audio.react import Envelope, React, parse_reacts, react_values
+from vidstyle.audio.react import react_values
 from vidstyle.errors import UserInputError
-from vidstyle.schedule.interp import check_interp, interpolate
-from vidstyle.schedule.keys import Key, is_schedule, key_times, name_keys, number_keys
+from vidstyle.schedule.interp import interpolate
+from vidstyle.schedule.keys import key_times
+from vidstyle.schedule.spec import NUMBER_TARGETS, ControlSpec, option_keys
 from vidstyle.schedule.styles import StylePlan, blended_styles, family_of, scheduled_styles, styles_per_shot
 from vidstyle.schedule.timeline import Timeline
-from vidstyle.stylize.styles import parse_blend
-
-# Option name, allowed range of its values (inclusive low, high; None = open).
-NUMBER_TARGETS = {"strength": ("--strength", 0.0, 1.0), "temporal-weight": ("--temporal-weight", 0.0, None),
-                  "style-scale": ("--style-scale", 1e-3, None)}
 
 
 @dataclass(frozen=True)
@@ -34,116 +30,6 @@ class FrameValues:
     temporal_weight: float | None
     style_scale: float
     style_weights: dict[str, float] = field(default_factory=dict)
-
-
-def _number_keys(target: str, spec: str) -> tuple[Key, ...]:
-    option, lo, hi = NUMBER_TARGETS[target]
-    keys = number_keys(spec, option)
-    for key in keys:
-        v = float(key.value)
-        if not np.isfinite(v) or v < lo or (hi is not None and v > hi):
-            span = f"between {lo:g} and {hi:g}" if hi is not None else "positive" if lo > 0 else "non-negative"
-            raise UserInputError(f"{option} must be {span}, got {v:g}")
-    return keys
-
-
-@dataclass(frozen=True)
-class ControlSpec:
-    """The schedule and react options as given on the command line (CONTRACT.md spellings)."""
-
-    strength: str = "1.0"
-    temporal_weight: str | None = None
-    style_scale: str = "1.0"
-    style: str | None = None
-    style_per_shot: str | None = None
-    interp: str = "linear"
-    audio_react: tuple[str, ...] = ()
-    react_range: tuple[str, ...] = ()
-    envelope: Envelope = field(default_factory=Envelope)
-    bpm: float | None = None
-    matte: str | None = None
-
-    def __post_init__(self) -> None:
-        check_interp(self.interp)
-        for target, spec in self.numbers().items():
-            _number_keys(target, spec)
-        if self.bpm is not None and self.bpm <= 0:
-            raise UserInputError(f"--bpm must be positive, got {self.bpm}")
-        if self.style_per_shot is not None and self.style is not None:
-            raise UserInputError("give --style or --style-per-shot, not both")
-        self.style_keys()
-        self.shot_styles()
-        reacts = self.reacts()
-        if any(r.target == "blend" for r in reacts) and len(self.blend_pair() or ()) != 2:
-            raise UserInputError("--audio-react blend:… needs --style A,B (two presets of one family)")
-
-    def numbers(self) -> dict[str, str]:
-        given = {"strength": self.strength, "temporal-weight": self.temporal_weight, "style-scale": self.style_scale}
-        return {t: s for t, s in given.items() if s is not None}
-
-    def style_keys(self) -> tuple[Key, ...] | None:
-        return name_keys(self.style, "--style") if is_schedule(self.style) else None
-
-    def shot_styles(self) -> list[str] | None:
-        if self.style_per_shot is None:
-            return None
-        return [name for name, _ in parse_blend(self.style_per_shot)]
-
-    def blend_pair(self) -> tuple[str, ...] | None:
-        if not self.style or is_schedule(self.style):
-            return None
-        try:
-            return tuple(name for name, _ in parse_blend(self.style))
-        except UserInputError:  # a file path is not a blend
-            return None
-
-    def reacts(self) -> tuple[React, ...]:
-        return parse_reacts(self.audio_react, self.react_range)
-
-    def is_schedule(self, target: str) -> bool:
-        """Whether the number option of ``target`` (strength, temporal-weight, style-scale) is a schedule."""
-        return is_schedule(self.numbers().get(target))
-
-    def static_number(self, target: str) -> float | None:
-        """The plain number given for ``target``; None when it is a schedule or not given."""
-        spec = self.numbers().get(target)
-        return None if spec is None or is_schedule(spec) else float(spec)
-
-    def style_moves(self) -> bool:
-        """Whether the network's style input changes over the clip: a style schedule, shots, a blend
-        reaction or a style-scale curve (only the feed-forward preset networks can follow it)."""
-        return (self.style_keys() is not None or self.style_per_shot is not None or self.is_schedule("style-scale")
-                or any(r.target in ("blend", "style-scale") for r in self.reacts()))
-
-    def network_style(self) -> str | None:
-        """The ``--style`` the network is built with: the first preset of a style schedule or of
-        ``--style-per-shot``, else ``--style`` itself (a preset, blend or image)."""
-        if (keys := self.style_keys()) is not None:
-            return keys[0].value
-        if (names := self.shot_styles()) is not None:
-            return names[0]
-        return self.style
-
-    @property
-    def is_static(self) -> bool:
-        """True when every control is one value for the whole clip (today's render path)."""
-        return (not any(is_schedule(s) for s in self.numbers().values()) and self.style_keys() is None
-                and self.style_per_shot is None and not self.audio_react)
-
-    def scheduled(self) -> dict[str, str]:
-        """The options given as schedules, for ``run --json`` (``"schedules"``)."""
-        given = {**{NUMBER_TARGETS[t][0][2:]: s for t, s in self.numbers().items()}, "style": self.style}
-        out = {k: v for k, v in given.items() if is_schedule(v)}
-        if self.style_per_shot is not None:
-            out["style-per-shot"] = self.style_per_shot
-        return out
-
-    def fingerprint(self) -> dict[str, object]:
-        """What of these options decides the painted pixels (the render's resume fingerprint adds it)."""
-        return {"schedules": self.scheduled(), "interp": self.interp, "bpm": self.bpm, "matte": self.matte,
-                "audio_react": [r.describe() for r in self.reacts()],
-                "envelope": [self.envelope.threshold, self.envelope.attack, self.envelope.release,
-                             self.envelope.smooth]}
 
 
 class ControlTrack:
@@ -184,7 +70,7 @@ class ControlTrack:
         if np.ptp(curve) == 0:
             return (float(curve[0]),)
         if not any(r.target == "style-scale" for r in self.spec.reacts()):
-            return tuple(sorted({float(k.value) for k in _number_keys("style-scale", self.spec.style_scale)}))
+            return tuple(sorted({float(k.value) for k in option_keys("style-scale", self.spec.style_scale)}))
         return tuple(np.linspace(float(curve.min()), float(curve.max()), points))
 
     def fingerprint(self) -> dict[str, object]:
@@ -201,7 +87,7 @@ def build_track(spec: ControlSpec, timeline: Timeline) -> ControlTrack:
     from vidstyle.audio.features import audio_features, beat_times
 
     reacts = spec.reacts()
-    number_keys_ = {t: _number_keys(t, s) for t, s in spec.numbers().items()}
+    number_keys_ = {t: option_keys(t, s) for t, s in spec.numbers().items()}
     all_keys = [k for keys in number_keys_.values() for k in keys] + list(spec.style_keys() or ())
     needs_tempo = spec.bpm is None and any(k.unit == "b" for k in all_keys)
     audio = None

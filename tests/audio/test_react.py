@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vidstyle.audio.react import Envelope, React, parse_reacts, react_values, shape
+from vidstyle.audio.react import react_values, shape
+from vidstyle.audio.spec import Envelope, React, parse_reacts
 from vidstyle.errors import UserInputError
 
 TIMES = np.arange(200) / 25.0

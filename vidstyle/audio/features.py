@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from vidstyle.audio.decode import AudioTrack
+from vidstyle.audio.spec import FEATURES
 from vidstyle.errors import UserInputError
 
-FEATURES = ("rms", "onset", "beat", "low", "mid", "high")
 # 1024-sample windows (46 ms at 22.05 kHz) every 256 samples: librosa's onset envelope peaks ~12 ms after
 # a hit with these (~25 ms with its 2048/512 defaults), well inside a frame at 30 or 60 fps.
 HOP = 256

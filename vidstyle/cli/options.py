@@ -92,7 +92,7 @@ def with_controls(command: Callable[..., None]) -> Callable[..., None]:
     """Give a typer command the schedule, audio-react and matte options (CONTRACT.md "Schedules, audio,
     VFX"); the command receives them, with its ``--style``, as one validated ``controls: ControlSpec``
     (a malformed schedule exits 2 before the command runs)."""
-    from vidstyle.audio.react import Envelope
+    from vidstyle.audio.spec import Envelope
     from vidstyle.schedule.spec import ControlSpec
 
     signature = inspect.signature(command, eval_str=True)

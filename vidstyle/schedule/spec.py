@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from vidstyle.audio.react import Envelope, React, parse_reacts
+from vidstyle.audio.spec import Envelope, React, parse_reacts
 from vidstyle.errors import UserInputError
 from vidstyle.schedule.interp import check_interp
 from vidstyle.schedule.keys import Key, is_schedule, name_keys, number_keys

@@ -76,15 +76,21 @@ def main() -> None:
     per_frame = {"feed-forward (Magenta, 640 px processing)": _frame_seconds(FEEDFORWARD, (1920, 1080), 2)}
     if painting.is_file():
         per_frame["optimize (Gatys/Ruder, 100 iterations)"] = _frame_seconds(optimize, (1920, 1080), 1) * 50
-    print("seconds per 1080p frame:", per_frame, flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-ray-"))
+    big = open_source(write_clip(tmp / "1080p.mp4", synth_frames(24, 1920, 1080), fps=24, audio_codec=None))
+    start = time.perf_counter()
+    find_cuts(big)
+    cut_pass_s = (time.perf_counter() - start) / 24  # the cut pre-pass, seconds per 1080p frame
+    print("seconds per 1080p frame:", per_frame, "cut pre-pass", cut_pass_s, flush=True)
     clip = write_clip(tmp / "clip.mp4", synth_frames(args.frames, 320, 180), fps=24)
     source = open_source(clip)
     start = time.perf_counter()
     chunks = plan_chunks(source.count_frames(), find_cuts(source), args.chunk_frames, DEFAULT_WARMUP_FRAMES)
     plan_s = time.perf_counter() - start
 
-    local = run_job(RenderSettings(input=clip, output=tmp / "local.mp4", processing=FEEDFORWARD)).result.seconds
+    start = time.perf_counter()  # model loading included, as in the Ray runs
+    run_job(RenderSettings(input=clip, output=tmp / "local.mp4", processing=FEEDFORWARD))
+    local = time.perf_counter() - start
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # what a Ray task with one CPU gets
     frame_s = _frame_seconds(FEEDFORWARD, (320, 180))
@@ -109,7 +115,7 @@ def main() -> None:
                  "speed-up": float(max(cold_ratios)), "model s": ""})
 
     film = plan_chunks(FILM_FRAMES, [], 240, DEFAULT_WARMUP_FRAMES)
-    plan_film_s = plan_s / args.frames * FILM_FRAMES * (1920 * 1080) / (320 * 180)
+    plan_film_s = cut_pass_s * FILM_FRAMES
     model = []
     for method, fs in per_frame.items():
         one = FILM_FRAMES * fs
@@ -122,6 +128,7 @@ def main() -> None:
                   device=cpu_name(), load_average=os.getloadavg(), clip=f"{args.frames} frames 320x180 synthetic",
                   chunk_frames=args.chunk_frames, warmup_frames=DEFAULT_WARMUP_FRAMES, chunks=len(chunks),
                   frame_seconds_one_thread=frame_s, task_seconds=task_s, plan_seconds=plan_s,
+                  cut_pass_seconds_per_1080p_frame=cut_pass_s, seconds_per_1080p_frame=per_frame,
                   seam_ratios_warm=warm, seam_ratios_cold=cold_ratios, model_10min_1080p=model,
                   note="shared 2-core VM loaded by other jobs: timings noisy; the model assumes "
                        "independent machines (240-frame chunks, one task per machine at a time)")

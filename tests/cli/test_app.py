@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vidstyle.cli.app import main
+from vidstyle.cli.app import main, optional_values
 from vidstyle.cli.progress import FrameProgress
 
 
@@ -48,3 +48,13 @@ def test_progress_records_the_first_frame_once_and_draws_nothing_when_quiet(caps
     progress.stop()
     assert first is not None and first >= 0 and progress.first_frame_seconds == first
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["run", "a.mp4", "--ray"], ["run", "a.mp4", "--ray", "auto"]),
+    (["run", "a.mp4", "--ray", "--json"], ["run", "a.mp4", "--ray", "auto", "--json"]),
+    (["run", "a.mp4", "--ray", "10.0.0.5:6379"], ["run", "a.mp4", "--ray", "10.0.0.5:6379"]),
+    (["run", "a.mp4"], ["run", "a.mp4"]),
+])
+def test_ray_without_a_value_means_auto(argv, expected):
+    assert optional_values(argv) == expected

@@ -41,9 +41,20 @@ app.command("webcam")(webcam.webcam_command)
 app.command("curves")(curves.curves_command)
 
 
+def optional_values(argv: list[str]) -> list[str]:
+    """``--ray`` with no value means ``--ray auto`` (CONTRACT.md: ``--ray [auto|ADDRESS]``); click has
+    no option whose value may be left out, so the default is written in before parsing."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--ray" and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+            out.append("auto")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = optional_values(list(sys.argv[1:] if argv is None else argv))
     state = CliState()  # the --verbose option's callback sets it while the command line is parsed
     code = 0
     try:

@@ -66,7 +66,7 @@ def run_command(
                                                    "mask as a 16-bit matte sequence (out/confidence/…png, or "
                                                    "CLIP_confidence/%05d.png beside a video): 1 where a frame "
                                                    "was held to the previous one.")] = False,
-    ray: Annotated[str | None, typer.Option("--ray", is_flag=False, flag_value="auto", metavar="[auto|ADDRESS]",
+    ray: Annotated[str | None, typer.Option("--ray", metavar="[auto|ADDRESS]",
                                             help="Render chunks as Ray tasks: on the cluster at ADDRESS, or "
                                             "(auto) the running one, else a local one.")] = None,
     chunk_frames: Annotated[int, typer.Option(help="With --ray: frames per chunk (chunks also start at "

@@ -24,7 +24,7 @@ def _resized(image: np.ndarray, width: int) -> np.ndarray:
     return cv2.resize(image, (width, h), interpolation=cv2.INTER_AREA)
 
 
-def read_content(paths: Sequence[Path], *, per_source: int = 24, width: int = 384) -> list[np.ndarray]:
+def read_content(paths: Sequence[Path], *, per_source: int = 24, width: int = 640) -> list[np.ndarray]:
     """Sample ``per_source`` evenly spaced frames of each video or image folder, each followed by its
     next frame: returns 2·N frames ``[a0, b0, a1, b1, ...]`` with ``b_i`` the frame after ``a_i``."""
     frames: list[np.ndarray] = []

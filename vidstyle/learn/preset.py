@@ -23,12 +23,10 @@ from vidstyle.learn.trainer import (
     LearnSettings,
     StepCallback,
     StyleLearner,
-    closest_builtin,
-    painting_grams,
     resume_or_start,
 )
 from vidstyle.stylize.nets import CIN26_STYLE_NAMES, load_cin26
-from vidstyle.stylize.styles import CIN26, find_preset, preset_params, write_preset
+from vidstyle.stylize.styles import CIN26, builtin_params, find_preset, preset_params, write_preset
 
 
 @dataclass(frozen=True)
@@ -63,14 +61,15 @@ def learn_preset(name: str, painting: Path, out_dir: Path, *, content: Sequence[
     image = read_image(painting)
     frames = read_content(list(content) or [DEFAULT_CONTENT])
     net = load_cin26(device)
+    learner = StyleLearner(net, image, CropSampler(frames, settings.size, seed=settings.seed), builtin_params(0),
+                           settings, device)
     if start is None:
         crops = CropSampler(frames, settings.size, seed=settings.seed + 1).sample(settings.batch)[0].to(device)
-        start = CIN26_STYLE_NAMES[closest_builtin(net, painting_grams(image, settings.style_side, device), crops)]
+        start = CIN26_STYLE_NAMES[learner.closest_builtin(crops)]
     base = find_preset(start)
-    if base.family != CIN26:
-        raise UserInputError(f"--from needs a cin26 style (built-in or learned), {start!r} is {base.family}")
-    learner = StyleLearner(net, image, CropSampler(frames, settings.size, seed=settings.seed), preset_params(base),
-                           settings, device)
+    if base.params is None and base.cin_index is None:
+        raise UserInputError(f"--from needs a cin26 style (built-in or learned); {start!r} has no CIN parameters")
+    learner.start_from(preset_params(base))
     checkpoint = out_dir / f".{name}.learn.pt"
     resume_or_start(learner, checkpoint, resume)
     began = time.monotonic()

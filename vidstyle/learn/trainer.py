@@ -45,6 +45,7 @@ class LearnSettings:
     style_weight: float = 1e-5
     temporal_weight: float = 0.0
     style_side: int = 384
+    vgg_scale: float = 0.6  # the output is judged at this scale: frames painted at 640 px, measured at 384
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -62,17 +63,6 @@ def painting_grams(painting: np.ndarray, side: int, device: torch.device) -> dic
     image = resize(image, (max(16, round(w * factor)), max(16, round(h * factor))))
     with torch.no_grad():
         return {k: gram_matrix(f) for k, f in load_vgg19(device)(image.to(device), STYLE_LAYERS).items()}
-
-
-def closest_builtin(net: CinTransformer26, grams: dict[str, torch.Tensor], crops: torch.Tensor) -> int:
-    """Index of the built-in style whose output on ``crops`` (B, 3, S, S) 0..1 is nearest the painting's
-    Grams: the default starting point (it converges several times faster than style 0)."""
-    vgg = load_vgg19(crops.device)
-    weights = dict.fromkeys(STYLE_LAYERS, 1.0)
-    with torch.no_grad():
-        losses = [float(style_loss(vgg(net(crops, onehot), STYLE_LAYERS), grams, weights))
-                  for onehot in torch.eye(NUM_CIN_STYLES, device=crops.device)]
-    return int(np.argmin(losses))
 
 
 class StyleLearner:
@@ -93,9 +83,9 @@ class StyleLearner:
         """Total loss on crops of frames t and t+1, each (B, 3, S, S) in 0..1."""
         s = self.settings
         out = self.net(first, self.params)
-        feats = self.vgg(out, (*STYLE_LAYERS, CONTENT_LAYER))
+        feats = self.vgg(self.judged(out), (*STYLE_LAYERS, CONTENT_LAYER))
         with torch.no_grad():
-            target = self.vgg(first, (CONTENT_LAYER,))[CONTENT_LAYER]
+            target = self.vgg(self.judged(first), (CONTENT_LAYER,))[CONTENT_LAYER]
         total = s.content_weight * content_loss(feats[CONTENT_LAYER], target)
         total = total + s.style_weight * style_loss(feats, self.grams, dict.fromkeys(STYLE_LAYERS, 1.0))
         if self._flow is not None:
@@ -104,6 +94,25 @@ class StyleLearner:
             warped = backward_warp(out, back)
             total = total + s.temporal_weight * temporal_loss(self.net(second, self.params), warped, mask)
         return total
+
+    def closest_builtin(self, crops: torch.Tensor) -> int:
+        """Index of the built-in style whose output on ``crops`` (B, 3, S, S) 0..1 is nearest the painting's
+        Grams: the default starting point (it converges several times faster than style 0)."""
+        weights = dict.fromkeys(STYLE_LAYERS, 1.0)
+        with torch.no_grad():
+            losses = [float(style_loss(self.vgg(self.judged(self.net(crops, onehot)), STYLE_LAYERS), self.grams,
+                                       weights)) for onehot in torch.eye(NUM_CIN_STYLES, device=crops.device)]
+        return int(np.argmin(losses))
+
+    def start_from(self, params: torch.Tensor) -> None:
+        """Set the style to ``params`` (CIN_PARAM_DIM,) before the first step."""
+        with torch.no_grad():
+            self.params.copy_(params.to(self.device).reshape(1, -1))
+
+    def judged(self, image: torch.Tensor) -> torch.Tensor:
+        """(B, 3, S, S) -> (B, 3, s, s) at ``vgg_scale`` (area), the size the style distance is measured at."""
+        side = max(16, round(image.shape[-1] * self.settings.vgg_scale))
+        return resize(image, (side, side))
 
     def step(self) -> float:
         first, second = (x.to(self.device) for x in self.sampler.sample(self.settings.batch))

@@ -14,7 +14,8 @@ import torch
 from vidstyle.cli import styles as styles_cli
 from vidstyle.errors import ResourceUnavailableError, StyleNotFoundError, UserInputError
 from vidstyle.stylize.feedforward import MagentaStylizer, StyleVectorComputer, preserve_colour
-from vidstyle.stylize.styles import CIN26, MAGENTA, all_presets, resolve_style
+from vidstyle.stylize.nets import CIN_PARAM_DIM
+from vidstyle.stylize.styles import CIN26, MAGENTA, all_presets, read_preset, resolve_style, write_preset
 from vidstyle.synth import synth_frames
 
 REQUIRED = ("starry_night", "the_wave", "the_scream", "composition_vii", "udnie")
@@ -34,8 +35,23 @@ class TestPresets:
         presets = all_presets()
         for name in REQUIRED:
             choice = resolve_style(name, _no_image)
-            assert choice.family == MAGENTA and choice.magenta_vector.shape == (1, 100)
+            if choice.family == MAGENTA:
+                assert choice.magenta_vector.shape == (1, 100)
+            else:  # a learned CIN style, with its Magenta vector kept for the arbitrary network
+                assert choice.family == CIN26 and choice.cin_weights.shape == (CIN_PARAM_DIM,)
+                assert presets[name].params.is_file() and len(presets[name].vector) == 100
             assert presets[name].licence.startswith("public domain")
+
+    def test_toml_writer_escapes(self, tmp_path):
+        """Quotes, backslashes and newlines in names and titles survive the round trip (no f-string TOML)."""
+        fields = {"name": 'say "hi"', "family": MAGENTA, "title": 'C:\\paint\\ings "1" \n two',
+                  "artist": "O'Keeffe", "vector": [0.5] * 100}
+        path = tmp_path / "odd.toml"
+        write_preset(path, fields, comment="made by a test\nsecond line")
+        preset = read_preset(path)
+        assert (preset.name, preset.title, preset.artist) == (fields["name"], fields["title"], fields["artist"])
+        assert preset.vector == (0.5,) * 100
+        assert path.read_text().startswith("# made by a test\n# second line\n")
 
     def test_blend_interpolates_vectors(self):
         a = resolve_style("starry_night", _no_image).magenta_vector
@@ -132,7 +148,7 @@ class TestFetch:
         fake = presets["starry_night"].__class__(**{**presets["starry_night"].__dict__,
                                                     "sha256": hashlib.sha256(payload).hexdigest(),
                                                     "source_url": f"{base}/good.jpg"})
-        monkeypatch.setattr(styles_cli, "all_presets", lambda: {**presets, "starry_night": fake})
+        monkeypatch.setattr(styles_cli, "find_preset", lambda name: fake)
         with pytest.raises(ResourceUnavailableError, match="does not match its sha256"):
             styles_cli.fetch_painting("starry_night", url=f"{base}/bad.jpg")
         assert not (tmp_path / "cache" / "vidstyle" / "paintings" / "starry_night.jpg").exists()

@@ -353,7 +353,7 @@ class CinTransformer26(nn.Module):
         """What each of the 15 norms is conditioned on: the weights themselves, or its slice of the params."""
         style = (style.unsqueeze(0) if style.dim() == 1 else style).to(device=like.device, dtype=like.dtype)
         norms = self.norms()
-        if style.shape[-1] == NUM_CIN_STYLES:
+        if style.shape[-1] != CIN_PARAM_DIM:
             _check_style(style, batch, NUM_CIN_STYLES, "weights")
             return [style] * len(norms)
         _check_style(style, batch, CIN_PARAM_DIM, "style")

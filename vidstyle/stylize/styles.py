@@ -65,7 +65,7 @@ def painting_cache_path(name: str) -> Path:
     return user_cache_dir() / "paintings" / f"{name}.jpg"
 
 
-def _preset_from_toml(path: Path) -> Preset:
+def read_preset(path: Path) -> Preset:
     data = load_toml(path)
     vector = data.get("vector")
     if vector is not None and len(vector) != MAGENTA_STYLE_DIM:
@@ -105,7 +105,7 @@ def all_presets() -> dict[str, Preset]:
     """Shipped painting presets, the 26 CIN styles, then user presets (which may not shadow shipped ones)."""
     presets: dict[str, Preset] = {}
     for path in shipped_config_files("styles"):
-        p = _preset_from_toml(path)
+        p = read_preset(path)
         presets[p.name] = p
     for i, name in enumerate(CIN26_STYLE_NAMES):
         presets[name] = Preset(name=name, family=CIN26, artist="Magenta multistyle network",
@@ -113,7 +113,7 @@ def all_presets() -> dict[str, Preset]:
     user = user_config_dir() / "styles"
     if user.is_dir():
         for path in sorted(user.glob("*.toml")):
-            p = _preset_from_toml(path)
+            p = read_preset(path)
             presets.setdefault(p.name, p)
     return presets
 

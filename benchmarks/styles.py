@@ -5,7 +5,8 @@ input, as ``vsmeasure.py style``: width 384, painting at long side 384; lower = 
 and content distance (relu4_2) on frames of the real clips (Big Buck Bunny's flat sky, Chaplin, the fox),
 plus ms per frame. Feed-forward frames are painted at their own size (640 px, ``run``'s CPU default);
 Gatys (``--method optimize``, few iterations, 384 px) only on the flat-sky frame, to keep the run short.
-Also writes a contact sheet of the flat-sky frame (painting | Magenta | learned | Gatys) per preset.
+Also writes ``docs/styles_learned.png``: per preset, the flat-sky frame painted by each (painting | Magenta |
+learned | Gatys) and crops of its sky at 1:1 (Magenta | learned), where tiles and crosshatch show.
 
 Run from the repository root:  python -m benchmarks.styles [--iterations 30] [NAME ...]
 """
@@ -22,7 +23,7 @@ import cv2
 import numpy as np
 import torch
 
-from benchmarks.common import RESULTS, SHARED_DATA, device_name, write_results
+from benchmarks.common import SHARED_DATA, device_name, write_results
 from vidstyle.cli.styles import write_sheet
 from vidstyle.io.reader import open_source, read_image
 from vidstyle.learn.measure import StyleMeter
@@ -35,6 +36,9 @@ from make_presets import PAINTINGS  # noqa: E402 (the scripts folder is not a pa
 
 # (clip, frame index): the first has a large flat sky.
 FRAMES = (("cutBunny.mp4", 60), ("chaplin.mp4", 30), ("fox.mp4", 30))
+TILE = (200, 112)  # sheet tiles (w, h); the sky crops are that many pixels of the 640 px frame, unscaled
+SKY = (slice(0, 112), slice(40, 240))  # Big Buck Bunny frame 60: flat sky above the hills
+SHEET = Path(__file__).resolve().parents[1] / "docs" / "styles_learned.png"
 COLUMNS = ("preset", "method", "frames", "style_ratio", "content_distance", "ms_per_frame")
 
 
@@ -66,9 +70,9 @@ def _run(stylizer, frames: list[np.ndarray], meter: StyleMeter) -> tuple[dict, l
             "content_distance": float(np.mean([m[1] for m in measured])), "ms_per_frame": float(np.median(ms))}, outs
 
 
-def _small(image: np.ndarray, width: int = 240) -> np.ndarray:
-    return cv2.resize(image, (width, round(image.shape[0] * width / image.shape[1] / 2) * 2),
-                      interpolation=cv2.INTER_AREA)
+def _fit(image: np.ndarray) -> np.ndarray:
+    """A whole frame as a sheet tile (TILE)."""
+    return cv2.resize(image, TILE, interpolation=cv2.INTER_AREA)
 
 
 def _painting_tile(painting: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -100,25 +104,26 @@ def main() -> None:
                    "learned cin26": (Cin26Stylizer(preset_params(preset)), frames),
                    f"gatys {args.iterations} it": (OptimizeStylizer(_tensor(painting), OptimizeSettings(
                        iterations=args.iterations)), [gatys_frame])}
-        sky = [_small(_painting_tile(painting, frames[0]))]
+        firsts = []
         for method, (stylizer, inputs) in methods.items():
             row, outs = _run(stylizer, inputs, meter)
             rows.append({"preset": name, "method": method + (" *" if preset.family in method else ""), **row})
-            sky.append(_small(outs[0]))
+            firsts.append(outs[0])
             print(rows[-1], flush=True)
-        tiles += [(f"{name}: painting", sky[0]), ("magenta (old preset)", sky[1]), ("learned cin26", sky[2]),
-                  (f"gatys {args.iterations} it", sky[3])]
+        tiles += [(f"{name}", _fit(_painting_tile(painting, frames[0]))), ("magenta (old)", _fit(firsts[0])),
+                  ("learned cin26", _fit(firsts[1])), (f"gatys {args.iterations} it", _fit(firsts[2])),
+                  ("magenta: sky 1:1", firsts[0][SKY]), ("learned: sky 1:1", firsts[1][SKY])]
     if not rows:
         raise SystemExit("no learned presets found (run scripts/learn_presets.py first)")
     means = {}
     for method in sorted({r["method"].rstrip(" *") for r in rows}):
         picked = [r for r in rows if r["method"].rstrip(" *") == method]
         means[method] = {k: float(np.mean([r[k] for r in picked])) for k in ("style_ratio", "content_distance")}
-    sheet = RESULTS / "styles_sheet.png"
-    write_sheet([(label, cv2.resize(t, (240, 136))) for label, t in tiles], sheet, columns=4)
+    sheet = SHEET
+    write_sheet(tiles, sheet, columns=6)
     write_results("styles", rows, COLUMNS, device=device_name(torch.device("cpu")), means=means,
                   frames=[f"{c}#{i}" for c, i in FRAMES], gatys=f"{args.iterations} L-BFGS it/scale at "
-                  f"{args.gatys_side} px on {FRAMES[0][0]}#{FRAMES[0][1]} only", sheet=str(sheet.name),
+                  f"{args.gatys_side} px on {FRAMES[0][0]}#{FRAMES[0][1]} only", sheet=str(sheet.relative_to(SHEET.parents[1])),
                   loadavg=os.getloadavg(), note="* = the network the preset names; times are noisy on a "
                   "shared CPU (see loadavg)")
     print(means)

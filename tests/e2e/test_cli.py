@@ -93,7 +93,7 @@ class TestBadInput:
         ("text", ["--style", "starry_night"], "not a video"),
         ("clip", ["--style", "starry_nite"], "did you mean starry_night"),
         ("clip", ["--style", "starry_night", "--device", "cuda"], "CUDA"),
-        ("clip", ["--style", "starry_night:0.5,blue_yellow_swirls:0.5"], "different families"),
+        ("clip", ["--style", "starry_night:0.5,blue_yellow_swirls:x"], "bad weight"),
         ("clip", ["--style", "starry_night", "--strength", "2"], "between 0 and 1"),
         ("clip", ["--style", "starry_night", "--flow", "raft"], None),
     ])

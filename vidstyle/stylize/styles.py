@@ -24,7 +24,13 @@ import torch
 from vidstyle.config import load_toml, shipped_config_files, user_cache_dir, user_config_dir
 from vidstyle.errors import StyleNotFoundError, UserInputError
 from vidstyle.io.atomic import atomic_output
-from vidstyle.stylize.nets import CIN26_STYLE_NAMES, MAGENTA_STYLE_DIM, NUM_CIN_STYLES, load_cin26
+from vidstyle.stylize.nets import (
+    CIN26_STYLE_NAMES,
+    CIN_PARAM_DIM,
+    MAGENTA_STYLE_DIM,
+    NUM_CIN_STYLES,
+    load_cin26,
+)
 
 MAGENTA, CIN26 = "magenta", "cin26"
 PRESET_NAME = re.compile(r"[a-z0-9_]+")
@@ -122,8 +128,8 @@ def all_presets() -> dict[str, Preset]:
 class StyleChoice:
     """What ``--style`` resolved to.
 
-    ``magenta_vector``: (1, 100) for the arbitrary network; ``cin_weights``: the CIN network's style,
-    (26,) weights summing to 1 when only built-in styles are chosen, else (CIN_PARAM_DIM,) norm parameters;
+    ``magenta_vector``: (1, 100) for the arbitrary network; ``cin_weights``: the CIN network's style as
+    norm parameters, (CIN_PARAM_DIM,), the same for built-in and learned styles (so they blend and crossfade);
     ``painting``: the style image as (H, W, 3) uint8 RGB when one is at hand (needed by optimisation).
     """
 
@@ -203,11 +209,24 @@ def resolve_style(spec: str, style_vector_of: Callable[[np.ndarray], torch.Tenso
     return StyleChoice(label=spec, family=MAGENTA, magenta_vector=vector, painting=painting, presets=tuple(chosen))
 
 
-@functools.lru_cache(maxsize=NUM_CIN_STYLES)
+@functools.lru_cache(maxsize=1)
+def _cin26_cpu() -> torch.nn.Module:
+    return load_cin26("cpu")
+
+
+def mix_params(weights: torch.Tensor) -> torch.Tensor:
+    """Weights over the 26 built-in styles, (26,) -> that style as norm parameters, (CIN_PARAM_DIM,).
+
+    The network computes the same scales and shifts from the weights, so painting with either is
+    bit-identical.
+    """
+    with torch.no_grad():
+        return _cin26_cpu().style_params(weights)[0]
+
+
 def builtin_params(index: int) -> torch.Tensor:
     """Built-in CIN style ``index`` as norm parameters, (CIN_PARAM_DIM,)."""
-    with torch.no_grad():
-        return load_cin26("cpu").style_params(torch.eye(NUM_CIN_STYLES)[index])[0]
+    return mix_params(torch.eye(NUM_CIN_STYLES)[index])
 
 
 def preset_params(preset: Preset) -> torch.Tensor:
@@ -222,10 +241,17 @@ def preset_params(preset: Preset) -> torch.Tensor:
 
 
 def _cin_style(chosen: list[Preset], weights: list[float]) -> torch.Tensor:
-    """Built-ins only: (26,) mixing weights (the network's own blend); else the weighted sum of params."""
-    if all(p.params is None and p.cin_index is not None for p in chosen):
-        cin = torch.zeros(NUM_CIN_STYLES)
-        for p, w in zip(chosen, weights):
-            cin[p.cin_index] += w
-        return cin
-    return sum(w * preset_params(p) for p, w in zip(chosen, weights))
+    """The blend as norm parameters (CIN_PARAM_DIM,): built-ins mixed by their weights (as the network
+    mixes them), plus the weighted sum of the learned presets' parameters."""
+    from vidstyle.learn.checkpoint import load_style_params
+
+    mix = torch.zeros(NUM_CIN_STYLES)
+    learned = torch.zeros(CIN_PARAM_DIM)
+    for p, w in zip(chosen, weights):
+        if p.params is not None:
+            learned += w * load_style_params(p.params)
+        elif p.cin_index is not None:
+            mix[p.cin_index] += w
+        else:
+            raise UserInputError(f"preset {p.name!r} is a cin26 style without parameters")
+    return mix_params(mix) + learned

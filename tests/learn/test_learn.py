@@ -17,7 +17,7 @@ from vidstyle.stylize.nets import CIN_PARAM_DIM, load_cin26
 from vidstyle.stylize.styles import CIN26, all_presets, builtin_params, resolve_style
 from vidstyle.synth import synth_frames, write_clip
 
-TINY = LearnSettings(steps=6, size=32, batch=1, learning_rate=0.05, style_side=64)
+TINY = LearnSettings(steps=6, size=32, batch=1, learning_rate=0.05, style_side=64, vgg_scale=1.0)
 
 
 def _painting() -> np.ndarray:
@@ -71,14 +71,14 @@ def test_checkpoint_resume_equals_uninterrupted(net, frames, tmp_path):
 def test_resume_refuses_other_settings(net, frames, tmp_path):
     learner = _learner(net, frames)
     learner.step()
-    other = _learner(net, frames, LearnSettings(steps=6, size=32, batch=1, learning_rate=0.1, style_side=64))
+    other = _learner(net, frames, LearnSettings(steps=6, size=32, batch=1, learning_rate=0.1, style_side=64, vgg_scale=1.0))
     with pytest.raises(Exception, match="learning_rate"):
         other.restore(learner.state())
 
 
 def test_temporal_loss_runs_and_counts(net, frames):
     plain = _learner(net, frames)
-    steady = _learner(net, frames, LearnSettings(steps=1, size=32, batch=1, style_side=64, temporal_weight=1e4))
+    steady = _learner(net, frames, LearnSettings(steps=1, size=32, batch=1, style_side=64, vgg_scale=1.0, temporal_weight=1e4))
     first, second = steady.sampler.sample(1)
     with torch.no_grad():
         assert float(steady.loss(first, second)) > float(plain.loss(first, second))

@@ -34,13 +34,15 @@ StepCallback = Callable[[int, int, float], None]  # (steps done, steps in all, l
 
 @dataclass(frozen=True)
 class LearnSettings:
-    """How a style is learned. Defaults: the recipe of issue 10 (Adam 0.02, batch 2 of 256² crops,
-    style 1e-5 against content 1), measured on The Starry Night (README "Presets")."""
+    """How a style is learned (README "Presets"). Started from the nearest built-in style, Adam at 0.05
+    gets The Starry Night's style ratio from 0.165 to 0.107 in 40 steps of one 192² crop (Magenta: 0.279);
+    the defaults take about 2 minutes on one CPU core. Style 1e-5 against content 1 (the two terms
+    start about equal)."""
 
-    steps: int = 300
-    size: int = 256
+    steps: int = 100
+    size: int = 192
     batch: int = 2
-    learning_rate: float = 0.02
+    learning_rate: float = 0.05
     content_weight: float = 1.0
     style_weight: float = 1e-5
     temporal_weight: float = 0.0

@@ -72,7 +72,7 @@ def main() -> None:
         fields = {k: v for k, v in load_toml(toml).items() if k not in ("params", "learned", "family", "measured")}
         result = learn_preset(name, painting, OUT, content=content, fields=fields,
                               settings=LearnSettings(steps=args.steps, size=args.size, batch=args.batch,
-                                                                    learning_rate=args.lr))
+                                                     learning_rate=args.lr))
         meter = StyleMeter(read_image(painting))
         learned = style_ratio(Cin26Stylizer(load_style_params(OUT / f"{name}.npz")), frames, meter)
         magenta = style_ratio(MagentaStylizer(torch.tensor(fields["vector"])), frames, meter)

@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--lr", type=float, default=0.02)
     parser.add_argument("--temporal-weight", type=float, default=0.0)
+    parser.add_argument("--style-weight", type=float, default=LearnSettings.style_weight)
     parser.add_argument("--force", action="store_true")
     parser.add_argument("names", nargs="*", help="Only these presets (default: all).")
     args = parser.parse_args()
@@ -73,7 +74,8 @@ def main() -> None:
         fields = {k: v for k, v in load_toml(toml).items() if k not in ("params", "learned", "family", "measured")}
         result = learn_preset(name, painting, OUT, content=content, fields=fields,
                               settings=LearnSettings(steps=args.steps, size=args.size, batch=args.batch,
-                                                     learning_rate=args.lr, temporal_weight=args.temporal_weight))
+                                                     learning_rate=args.lr, temporal_weight=args.temporal_weight,
+                                                     style_weight=args.style_weight))
         meter = StyleMeter(read_image(painting))
         learned = style_ratio(Cin26Stylizer(load_style_params(OUT / f"{name}.npz")), frames, meter)
         magenta = style_ratio(MagentaStylizer(torch.tensor(fields["vector"])), frames, meter)

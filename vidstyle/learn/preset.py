@@ -77,7 +77,8 @@ def learn_preset(name: str, painting: Path, out_dir: Path, *, content: Sequence[
     seconds = time.monotonic() - began
     save_style_params(out_dir / f"{name}.npz", params)
     command = (f"{settings.steps} Adam steps (lr {settings.learning_rate:g}) of {settings.batch} crops of "
-               f"{settings.size} px from {start}, temporal weight {settings.temporal_weight:g}, on {painting.name}")
+               f"{settings.size} px from {start}, style weight {settings.style_weight:g}, temporal weight "
+               f"{settings.temporal_weight:g}, on {painting.name}")
     toml = out_dir / f"{name}.toml"
     write_preset(toml, {"name": name, "family": CIN26, "title": painting.name, **(fields or {}),
                         "sha256": sha256_file(painting), "params": f"{name}.npz",

@@ -155,7 +155,7 @@ class TestOtherCommands:
         names = {p["name"] for p in presets}
         assert code == 0 and {"starry_night", "the_wave", "the_scream", "composition_vii", "udnie"} <= names
         assert all(set(p) == {"name", "family", "artist", "title", "year", "licence"} for p in presets)
-        assert sum(p["family"] == "cin26" for p in presets) == 26
+        assert sum(p["family"] == "cin26" and p["artist"] == "Magenta multistyle network" for p in presets) == 26
 
     def test_image_command(self, tmp_path, style_image, capsys):
         src = tmp_path / "photo.png"

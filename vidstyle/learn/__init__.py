@@ -1,0 +1,1 @@
+"""Learning new CIN-26 styles from a painting (``vidstyle styles learn``): content data, trainer, checkpoints."""

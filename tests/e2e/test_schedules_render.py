@@ -21,7 +21,7 @@ from vidstyle.job import RenderSettings, run_job
 from vidstyle.processor import FrameProcessor
 from vidstyle.schedule.spec import ControlSpec
 from vidstyle.stylize.registry import StyleRequest
-from vidstyle.stylize.styles import all_presets
+from vidstyle.stylize.styles import all_presets, preset_params
 from vidstyle.synth import synth_frames
 
 CROSSFADE = "0:(starry_night), 9:(the_wave)"
@@ -98,7 +98,7 @@ def test_crossfade_render_gets_the_curves_values(plate, tmp_path, capsys, spy):
     assert last_json(stdout)["style"] == CROSSFADE
     assert len(spy) == 12
     presets = all_presets()
-    a, b = (torch.tensor(presets[n].vector).unsqueeze(0) for n in ("starry_night", "the_wave"))
+    a, b = (preset_params(presets[n]).unsqueeze(0) for n in ("starry_night", "the_wave"))
     for i, controls in enumerate(spy):
         # (the JSON keeps 6 decimals)
         assert controls.strength == pytest.approx(curves["strength"][i], abs=1e-6)

@@ -75,7 +75,7 @@ class TestCurves:
     @pytest.mark.parametrize("args, message", [
         (["--strength", "0:(1.0), 48:0.3"], "bad schedule for --strength"),
         (["--strength", "0:(2)"], "--strength must be between 0 and 1"),
-        (["--style", "0:(starry_night), 2s:(yellow_pastel_brush)"], "--style mixes style families"),
+        (["--style", "0:(san_giorgio_maggiore), 2s:(yellow_pastel_brush)"], "--style mixes style families"),
         (["--audio-react", "strength:loudness"], "feature must be one of"),
         (["--interp", "bezier"], "--interp must be one of"),
         (["-o", "c.txt"], "curves output must end in"),

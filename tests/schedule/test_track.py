@@ -18,7 +18,8 @@ from vidstyle.schedule.styles import StyleBank, family_of, preset_tensor_at, sch
 from vidstyle.schedule.timeline import Timeline, probe_timeline
 from vidstyle.schedule.spec import ControlSpec
 from vidstyle.schedule.track import build_track
-from vidstyle.stylize.nets import CIN26_STYLE_NAMES
+from vidstyle.stylize.nets import CIN26_STYLE_NAMES, CIN_PARAM_DIM
+from vidstyle.stylize.styles import mix_params
 
 FPS = 24.0
 
@@ -41,13 +42,17 @@ class TestStyleCrossfade:
             assert along[12] == 0 and along[72] == pytest.approx(1.0) and 0 < along[40] < 1
 
     def test_real_presets_magenta_and_cin(self):
+        magenta = StyleBank(("san_giorgio_maggiore",), preset_tensor_at(lambda image, scale: None))
+        assert magenta.mix({"san_giorgio_maggiore": 1.0}).shape == (1, 100)
         bank = StyleBank(("starry_night", "the_wave"), preset_tensor_at(lambda image, scale: None))
         half = bank.mix({"starry_night": 0.5, "the_wave": 0.5})
-        assert half.shape == (1, 100)
+        assert half.shape == (1, CIN_PARAM_DIM)  # learned presets: the network's norm parameters
         torch.testing.assert_close(half, 0.5 * (bank.tensors["starry_night"] + bank.tensors["the_wave"]))
         a, b = CIN26_STYLE_NAMES[:2]
         cin = StyleBank((a, b), preset_tensor_at(lambda image, scale: None)).mix({a: 0.25, b: 0.75})
-        assert cin.shape == (1, 26) and cin[0, 0] == 0.25 and cin[0, 1] == 0.75
+        weights = torch.zeros(1, 26)
+        weights[0, :2] = torch.tensor([0.25, 0.75])
+        torch.testing.assert_close(cin, mix_params(weights[0]).unsqueeze(0))
 
     def test_scaled_vectors_interpolate_between_scales(self):
         bank = StyleBank(("a",), lambda name, scale: torch.full((1, 4), scale), scales=(1.0, 2.0))
@@ -55,9 +60,10 @@ class TestStyleCrossfade:
         torch.testing.assert_close(bank.mix({"a": 1.0}, 3.0), torch.full((1, 4), 2.0))
 
     def test_families_must_match(self):
-        assert family_of(["starry_night", "the_wave"], "--style") == "magenta"
+        assert family_of(["starry_night", "the_wave"], "--style") == "cin26"  # learned presets
+        assert family_of(["starry_night", CIN26_STYLE_NAMES[0]], "--style") == "cin26"
         with pytest.raises(UserInputError, match="--style mixes style families"):
-            family_of(["starry_night", CIN26_STYLE_NAMES[0]], "--style")
+            family_of(["san_giorgio_maggiore", CIN26_STYLE_NAMES[0]], "--style")
         with pytest.raises(StyleNotFoundError, match="unknown style 'stary_night'.*starry_night"):
             family_of(["stary_night"], "--style")
 

@@ -51,9 +51,9 @@ def learn_command(
 ) -> None:
     """Learn a new style from a painting: fits only the CIN-26 network's per-style norm parameters
     (Dumoulin et al. 2017), then `--style NAME` works everywhere. Ctrl-C keeps every finished step."""
-    from vidstyle.cli.styles import check_new_preset_name
     from vidstyle.device import resolve_device
     from vidstyle.learn.preset import learn_preset
+    from vidstyle.stylize.styles import check_new_preset_name
 
     out_dir = user_config_dir() / "styles"
     if not (resume and (out_dir / f".{name}.learn.pt").is_file()):

@@ -59,7 +59,7 @@ def add_command(name: str, image: Annotated[Path, typer.Option(help="The paintin
     from vidstyle.device import resolve_device
     from vidstyle.io.reader import read_image
     from vidstyle.stylize.feedforward import StyleVectorComputer
-    from vidstyle.stylize.styles import MAGENTA, write_preset
+    from vidstyle.stylize.styles import MAGENTA, check_new_preset_name, write_preset
 
     check_new_preset_name(name)
     vector = StyleVectorComputer(resolve_device(device))(read_image(image))[0].tolist()
@@ -67,16 +67,6 @@ def add_command(name: str, image: Annotated[Path, typer.Option(help="The paintin
     write_preset(target, {"name": name, "family": MAGENTA, "title": image.name, "licence": "yours",
                           "image": str(image.resolve()), "sha256": sha256_file(image), "vector": vector})
     typer.echo(f"added {name} ({target})")
-
-
-def check_new_preset_name(name: str) -> None:
-    """A user preset's name: one word of a-z, 0-9 and _, not taken by another preset."""
-    from vidstyle.stylize.styles import PRESET_NAME, all_presets
-
-    if not PRESET_NAME.fullmatch(name):
-        raise UserInputError(f"a preset name is one word of a-z, 0-9 and _, got {name!r}")
-    if name in all_presets():
-        raise UserInputError(f"a preset named {name!r} exists already")
 
 
 def fetch_painting(name: str, url: str | None = None, timeout: float = 30.0) -> Path:

@@ -255,3 +255,11 @@ def _cin_style(chosen: list[Preset], weights: list[float]) -> torch.Tensor:
         else:
             raise UserInputError(f"preset {p.name!r} is a cin26 style without parameters")
     return mix_params(mix) + learned
+
+
+def check_new_preset_name(name: str) -> None:
+    """A user preset's name: one word of a-z, 0-9 and _, not taken by another preset."""
+    if not PRESET_NAME.fullmatch(name):
+        raise UserInputError(f"a preset name is one word of a-z, 0-9 and _, got {name!r}")
+    if name in all_presets():
+        raise UserInputError(f"a preset named {name!r} exists already")

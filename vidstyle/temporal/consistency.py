@@ -64,6 +64,9 @@ CONTRAST_RADIUS = 1
 MAX_CONTRAST_GAIN = 2.0
 # Carried detail: what a Gaussian of this σ (pixels) removes, about the size of the finest strokes.
 DETAIL_SIGMA = 3.0
+# ... carried only where the input itself is flat at that scale: exp(-k · its detail energy). Near an
+# edge the network's strokes follow the input, and a carried halo of a passing object would linger.
+FLAT_DETAIL = 100.0
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ def blend(
     return local_mean + (1.0 + contrast * _expanded(lost, size)) * (mixed - local_mean)
 
 
-def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Tensor,
+def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Tensor, content: torch.Tensor,
                    mask: torch.Tensor) -> torch.Tensor:
     """``blended`` with its fine detail (above about ``DETAIL_SIGMA`` pixels) replaced by
     mask·detail(anchor) + (1 - mask)·detail(fresh).
@@ -201,9 +204,10 @@ def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Ten
         blended, fresh, anchor: :math:`(B, 3, H, W)` float (the blend, frame t stylized, frame t-1's
         output warped); mask: :math:`(B, 1, H, W)` in 0..1. Returns :math:`(B, 3, H, W)`, not clamped.
     """
-    stack = torch.cat([blended, fresh, anchor], 1)
-    own, new, old = (stack - _smooth(stack, DETAIL_SIGMA)).split(blended.shape[1], dim=1)
-    return blended - own + new + mask * (old - new)
+    stack = torch.cat([blended, fresh, anchor, content], 1)
+    own, new, old, edges = (stack - _smooth(stack, DETAIL_SIGMA)).split(blended.shape[1], dim=1)
+    flat = torch.exp(-FLAT_DETAIL * _smooth(edges.square().sum(1, keepdim=True), DETAIL_SIGMA))
+    return blended + flat * (new + mask * (old - new) - own)
 
 
 def motion_mask(
@@ -267,7 +271,9 @@ def consistent_frame(
     anchor, covered = add_anchors(anchor, mask, others)
     out = blend(fresh, anchor, covered, s.weight, contrast=contrast)
     if s.carry_detail:
-        out = torch.where(moving, carried_detail(out, fresh, anchor, covered), out)
+        a = 1.0 / (1.0 + s.weight * covered)
+        carry = 1.0 - a * (1.0 - covered)
+        out = torch.where(moving, carried_detail(out, fresh, anchor, content, carry), out)
     return out.clamp(0.0, 1.0), mask
 
 

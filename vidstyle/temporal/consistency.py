@@ -27,6 +27,10 @@ below were measured with ``benchmarks/temporal.py`` against the reference measur
   contrast back (they are copied, not resampled, so full strokes cost no steadiness); moving pixels a
   part, because contrast also makes every small flow error visible.
 
+- **Carried detail.** On flat input the blend's finest band is replaced by the warped frame t-1's
+  (fresh only where the mask is low): averaging the network's grid-bound strokes along a pan smears
+  them into streaks (:func:`carried_detail`).
+
 The previous output is resampled with bicubic interpolation: it is warped again every frame, and
 bilinear resampling blurs the painting visibly within a second. With ``long_term`` (``--long-term``),
 frames t-2 and t-4 also anchor the pixels frame t-1 did not show (``vidstyle.temporal.longterm``).
@@ -62,6 +66,11 @@ STILLNESS_SIGMA = 4.0
 # Contrast restoration: statistics over 3x3 windows at half size (about 6x6 pixels); largest gain.
 CONTRAST_RADIUS = 1
 MAX_CONTRAST_GAIN = 2.0
+# Carried detail: what a Gaussian of this σ (pixels) removes, about the size of the finest strokes.
+DETAIL_SIGMA = 3.0
+# ... carried only where the input itself is flat at that scale: exp(-k · its detail energy). Near an
+# edge the network's strokes follow the input, and a carried halo of a passing object would linger.
+FLAT_DETAIL = 100.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,9 @@ class TemporalSettings:
     back on moving and on still pixels, 0..1.
     ``long_term``: older frames (how many back, each ≥ 2, e.g. (2, 4)) that also anchor frame t where
     frame t-1 cannot: Ruder et al.'s long-term terms, for what a passing object hid for a frame or two.
+    ``carry_detail``: on flat input, moving pixels carry their fine strokes with the warp instead of
+    averaging them (:func:`carried_detail`); False gives the plain blend, which smears the network's
+    strokes into streaks along the motion.
     """
 
     weight: float = 20.0
@@ -88,6 +100,7 @@ class TemporalSettings:
     contrast: float = 0.2
     still_contrast: float = 1.0
     long_term: tuple[int, ...] = ()
+    carry_detail: bool = True
 
 
 def _box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -179,6 +192,34 @@ def blend(
     return local_mean + (1.0 + contrast * _expanded(lost, size)) * (mixed - local_mean)
 
 
+def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Tensor, content: torch.Tensor,
+                   mask: torch.Tensor, weight: float) -> torch.Tensor:
+    """``blended`` with its fine detail (what a Gaussian of ``DETAIL_SIGMA`` px removes) taken from the
+    warped frame t-1 with the share c = 1 - a (1 - mask), a = 1 / (1 + weight·mask), and from the fresh
+    frame with 1 - c, wherever the input is flat at that scale.
+
+    A feed-forward network paints its finest strokes on its own pixel grid: on a pan over a flat sky
+    they stay put while the scene slides under them. The blend mixes a small part of each new frame's
+    strokes into the warped past, so after n frames the past holds n copies of them shifted along the
+    motion: streaks (the bundled sample's pan, frame 60: the sky's horizontal gradient energy 0.53x
+    per-frame, vertical 0.77x). Carried whole where frame t-1 is reliable (c = 1 at mask 1), one set of
+    strokes moves with the scene (0.85x and 0.86x); where the mask is low, c is at least the blend's own
+    share 1 - a, so the detail flickers no more than the blend's. Near edges of the input
+    (exp(-``FLAT_DETAIL`` · its detail energy) small) the blend is kept: there the strokes follow the
+    input anyway, and a carried halo of a passing object would linger.
+
+    Convention:
+        blended, fresh, anchor, content: :math:`(B, 3, H, W)` float (the blend, frame t stylized, frame
+        t-1's output warped, input frame t, 0..1); mask: :math:`(B, 1, H, W)` in 0..1; weight: the
+        blend's λ. Returns :math:`(B, 3, H, W)`, not clamped.
+    """
+    carry = 1.0 - (1.0 - mask) / (1.0 + weight * mask)
+    stack = torch.cat([blended, fresh, anchor, content], 1)
+    own, new, old, edges = (stack - _smooth(stack, DETAIL_SIGMA)).split(blended.shape[1], dim=1)
+    flat = torch.exp(-FLAT_DETAIL * _smooth(edges.square().sum(1, keepdim=True), DETAIL_SIGMA))
+    return blended + flat * (new + carry * (old - new) - own)
+
+
 def motion_mask(
     content: torch.Tensor, previous: torch.Tensor, warped_previous: torch.Tensor, flow: torch.Tensor,
     settings: TemporalSettings,
@@ -238,7 +279,10 @@ def consistent_frame(
     others = ((backward_warp(p.output, p.flow, mode="bicubic"), _photometric_mask(content, p, s.photometric))
               for p in older)
     anchor, covered = add_anchors(anchor, mask, others)
-    return blend(fresh, anchor, covered, s.weight, contrast=contrast).clamp(0.0, 1.0), mask
+    out = blend(fresh, anchor, covered, s.weight, contrast=contrast)
+    if s.carry_detail:
+        out = torch.where(moving, carried_detail(out, fresh, anchor, content, covered, s.weight), out)
+    return out.clamp(0.0, 1.0), mask
 
 
 class FlowTemporalFilter:

@@ -7,17 +7,19 @@ filter; :func:`run_job` checks the files, opens the work folder and runs the pip
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
 from vidstyle.device import default_max_side, describe, resolve_device
-from vidstyle.errors import UserInputError
-from vidstyle.io.reader import FrameSource, open_source, parse_time
-from vidstyle.io.sequence import existing_frames, is_pattern
+from vidstyle.errors import RenderInterrupted, UserInputError, VidstyleError
+from vidstyle.files import (
+    check_frames_output, check_output, check_work_dir, ensure_output_folder, os_errors, refuse_input_as_output,
+    render_bytes,
+)
+from vidstyle.io.reader import DamageReport, FrameSource, open_source, parse_time
+from vidstyle.io.sequence import is_pattern
 from vidstyle.io.writer import EncodeSettings, check_output_container
 from vidstyle.pipeline import ProgressCallback, RenderResult, render
 from vidstyle.processor import FrameProcessor
@@ -63,6 +65,7 @@ class RenderSettings:
     resume: bool = False
     work_dir: Path | None = None
     segment_frames: int = 240
+    strict: bool = False  # any damage in the input is an error
 
 
 @dataclass
@@ -118,39 +121,22 @@ def build_processor(settings: ProcessorSettings) -> BuiltProcessor:
     return BuiltProcessor(processor, device, flow_name, settings.style.method)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def check_files(settings: RenderSettings) -> None:
-    """Refuse what would lose the user's work, before any model is loaded."""
+def check_files(settings: RenderSettings) -> list[Path]:
+    """Refuse what would lose the user's work, before any model is loaded; returns the existing frames
+    of a pattern output that ``--overwrite`` replaces."""
     inp, out = settings.input, settings.output
     if not is_pattern(inp) and not inp.exists():
         raise UserInputError(f"input not found: {inp}")
-    if _same_file(inp, out) or (inp.resolve() == out.resolve()):
-        raise UserInputError(f"the output {out} is the input: vidstyle never overwrites its input")
+    if settings.work_dir is not None:
+        check_work_dir(settings.work_dir)
     if is_pattern(out):
-        if Path(str(inp)).parent.resolve() == out.parent.resolve() and is_pattern(inp) and \
-                Path(str(inp)).name == out.name:
-            raise UserInputError("the output pattern is the input pattern: choose another folder or name")
-        existing = existing_frames(out)
-        if existing and not settings.overwrite:
-            raise UserInputError(f"{len(existing)} frames matching {out} exist already; add --overwrite "
-                                 "to replace them")
-    else:
-        check_output_container(out, settings.encode)
-        if out.exists() and not settings.overwrite:
-            raise UserInputError(f"the output {out} exists; add --overwrite to replace it")
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserInputError(f"cannot create the output folder {parent}: {exc.strerror}") from None
-    if not os.access(parent, os.W_OK):
-        raise UserInputError(f"the output folder {parent} is not writable")
+        refuse_input_as_output(inp, out)
+        frames = check_frames_output(inp, out, settings.overwrite)
+        ensure_output_folder(out.parent)
+        return frames
+    check_output_container(out, settings.encode)
+    check_output(inp, out, settings.overwrite)
+    return []
 
 
 def _input_identity(path: Path) -> str:
@@ -165,7 +151,7 @@ def _input_identity(path: Path) -> str:
 def fingerprint(settings: RenderSettings, device: torch.device) -> dict:
     """What must match for ``--resume`` to continue a render (settings that change the pixels)."""
     data = asdict(settings)
-    for key in ("overwrite", "resume", "work_dir", "output"):
+    for key in ("overwrite", "resume", "work_dir", "output", "strict"):
         data.pop(key)
     data["input"] = _input_identity(settings.input)
     data["device"] = device.type
@@ -174,13 +160,14 @@ def fingerprint(settings: RenderSettings, device: torch.device) -> dict:
 
 def open_render_source(settings: RenderSettings) -> FrameSource:
     return open_source(settings.input, fps=settings.fps, start=parse_time(settings.start),
-                       end=parse_time(settings.end), max_frames=settings.max_frames)
+                       end=parse_time(settings.end), max_frames=settings.max_frames, strict=settings.strict)
 
 
 @dataclass(frozen=True)
 class JobResult:
     result: RenderResult
     built: BuiltProcessor
+    damage: DamageReport = field(default_factory=DamageReport)
 
     def summary(self, settings: RenderSettings) -> dict:
         """The ``--json`` object of CONTRACT.md (plus a few extra keys)."""
@@ -190,14 +177,19 @@ class JobResult:
                 "device": describe(b.device), "style": settings.processing.style.label,
                 "temporal": settings.processing.temporal, "precision": b.precision, "compiled": b.compiled,
                 "resumed_frames": r.resumed_frames, "audio_streams_copied": r.audio_copied,
-                "audio_streams_transcoded": r.audio_transcoded}
+                "audio_streams_transcoded": r.audio_transcoded, "damaged_packets": self.damage.packets,
+                "frames_lost": self.damage.frames_lost}
 
 
 def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) -> JobResult:
-    """Check files, load models, render (resuming finished segments with ``resume``)."""
+    """Check files, load models, render (resuming finished segments with ``resume``).
+
+    OS failures become one line saying what and where (exit 2). On any failure the work folder is
+    removed when it holds nothing resumable, else kept and the error line says so.
+    """
     if settings.segment_frames < 1:
         raise UserInputError(f"--segment-frames must be at least 1, got {settings.segment_frames}")
-    check_files(settings)
+    replaced = check_files(settings)
     source = open_render_source(settings)
     built = build_processor(settings.processing)
     if built.compiled:
@@ -205,15 +197,31 @@ def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) 
         log.info(f"compiling the network for {w}x{h} frames (once per size; later runs reuse the cache)")
         built.processor.prepare(source.info.width, source.info.height)
     work_path = settings.work_dir or default_work_dir(settings.output)
-    work = WorkDir(work_path, fingerprint(settings, built.device), resume=settings.resume,
-                   overwrite=settings.overwrite)
-    if is_pattern(settings.output) and settings.overwrite:
-        for f in existing_frames(settings.output):
-            f.unlink()
-    elif settings.overwrite and settings.output.is_dir():
-        shutil.rmtree(settings.output)
+    need = render_bytes(source.info.width, source.info.height, settings.max_frames or source.info.frame_count,
+                        settings.output)
+    with os_errors("cannot write the work folder", work_path, need):
+        work = WorkDir(work_path, fingerprint(settings, built.device), resume=settings.resume,
+                       overwrite=settings.overwrite)
     first_number = source.info.first_number if source.info.is_sequence else 1
-    result = render(source, built.processor, settings.output, work, encode=settings.encode,
-                    segment_frames=settings.segment_frames, first_number=first_number,
-                    progress=progress)
-    return JobResult(result, built)
+    try:
+        with os_errors("cannot write", settings.output, need):
+            for f in replaced:  # frames of the output pattern, checked to be images (check_files)
+                f.unlink()
+            result = render(source, built.processor, settings.output, work, encode=settings.encode,
+                            segment_frames=settings.segment_frames, first_number=first_number,
+                            progress=progress)
+    except VidstyleError as exc:
+        kept = work.abandon()
+        if isinstance(exc, RenderInterrupted) and not kept:
+            raise RenderInterrupted("interrupted before the first segment was finished; nothing kept") from None
+        if kept and str(work.path) not in str(exc):
+            raise type(exc)(f"{exc}; {kept}") from exc
+        raise
+    except BaseException:
+        work.abandon()
+        raise
+    damage = getattr(source, "damage", DamageReport())
+    if damage.packets or damage.frames_lost:
+        log.warning(f"warning: {settings.input} is damaged: {damage.packets} packets could not be read or "
+                    f"decoded, {damage.frames_lost} frames lost; the render went on (--strict refuses damage)")
+    return JobResult(result, built, damage)

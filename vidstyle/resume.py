@@ -7,6 +7,7 @@ result equals an uninterrupted render. The manifest records the settings and ref
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -44,9 +45,14 @@ class WorkDir:
         self.fingerprint = fingerprint
         manifest = path / MANIFEST
         self.segments: list[Segment] = []
-        if manifest.exists():
-            data = json.loads(manifest.read_text())
-            if resume:
+        data = _read_manifest(manifest) if manifest.exists() else None
+        if data is not None:
+            if data.get("damaged"):
+                if resume or not overwrite:
+                    raise UserInputError(f"the {MANIFEST} of the work folder {path} is damaged; run with "
+                                         "--overwrite (without --resume) to start over")
+                shutil.rmtree(path)
+            elif resume:
                 if data.get("version") != FORMAT_VERSION or data.get("fingerprint") != fingerprint:
                     old = data.get("fingerprint", {})
                     changed = sorted(k for k in set(fingerprint) | set(old) if fingerprint.get(k) != old.get(k))
@@ -56,6 +62,7 @@ class WorkDir:
                         "to start over"
                     )
                 self.segments = [Segment(**s) for s in data["segments"]]
+                self._drop_unusable_segments()
             elif data.get("segments") and not overwrite:
                 raise UserInputError(
                     f"an unfinished render of this output is in {path}: add --resume to continue it, "
@@ -67,6 +74,19 @@ class WorkDir:
             raise UserInputError(f"{path} is not a vidstyle work folder (no {MANIFEST})")
         path.mkdir(parents=True, exist_ok=True)
         self._write_manifest()
+
+    def _drop_unusable_segments(self) -> None:
+        """Forget trailing segments whose file or state is missing or cut short: resume redoes them."""
+        while self.segments:
+            index = self.segments[-1].index
+            has_file = any(p.suffix != ".partial" for p in self.path.glob(f"segment_{index:05d}*"))
+            try:
+                torch.load(self._state_path(index), map_location="cpu", weights_only=True)
+                if has_file:
+                    return
+            except Exception:  # noqa: BLE001 - any unreadable state (truncated zip, zeros) means redo
+                pass
+            self.segments.pop()
 
     @property
     def frames_done(self) -> int:
@@ -81,7 +101,9 @@ class WorkDir:
     def finish_segment(self, segment: Segment, state: dict[str, torch.Tensor]) -> None:
         """Record a segment whose file is complete, with the temporal state after its last frame."""
         tmp = self._state_path(segment.index).with_suffix(".pt.partial")
-        torch.save(state, tmp)
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        tmp.write_bytes(buffer.getvalue())  # a full disk raises OSError here; torch's writer says less
         os.replace(tmp, self._state_path(segment.index))
         self.segments.append(segment)
         self._write_manifest()
@@ -99,5 +121,24 @@ class WorkDir:
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
         os.replace(tmp, self.path / MANIFEST)
 
+    def abandon(self) -> str:
+        """After a failed render: remove the folder when it holds nothing to resume (returns ""), else keep
+        it and return what to tell the user."""
+        if not self.segments:
+            self.remove()
+            return ""
+        return (f"{self.frames_done} finished frames are kept in {self.path}: run the same command with "
+                "--resume to continue")
+
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _read_manifest(path: Path) -> dict:
+    """The manifest's data, or ``{"damaged": True}`` when it is cut short or not vidstyle's."""
+    try:
+        data = json.loads(path.read_text())
+        [Segment(**s) for s in data["segments"]]
+        return data
+    except (ValueError, TypeError, KeyError):
+        return {"damaged": True}

@@ -10,7 +10,7 @@ import typer
 from vidstyle.cli.app import setup_logging
 from vidstyle.cli.options import (
     DEFAULTS, Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet,
-    Strength, Style, StyleScale, Verbose, emit_json,
+    Strength, Style, StyleScale, Verbose, bounded, emit_json,
 )
 from vidstyle.cli.progress import frame_progress
 from vidstyle.io.writer import EncodeSettings
@@ -31,13 +31,13 @@ def run_command(
                                               "(flickers; the baseline).")] = False,
     temporal_weight: Annotated[float | None, typer.Option(help="How strongly the previous frame "
                                                           "constrains the next (default 20 feed-forward, "
-                                                          "30 optimize; 0 = per frame).")] = None,
+                                                          "30 optimize; 0 = per frame).", callback=bounded(0, 1000))] = None,
     long_term: Annotated[bool, typer.Option("--long-term", help="Also anchor each frame to frames t-2 and "
                                             "t-4 where t-1 hid the pixel (Ruder et al.); about a fifth slower.")]
     = False,
     flow: Annotated[str, typer.Option(help="auto, dis, farneback or raft (optical flow on the input).")] = R["flow"],
     flow_scale: Annotated[float, typer.Option(help="Compute DIS/Farneback flow at this fraction of the "
-                                              "processing size.")] = 1.0,
+                                              "processing size (0..1].", callback=bounded(high=1, above=0))] = 1.0,
     raft_weights: Annotated[Path | None, typer.Option(help="A local RAFT state dict (torchvision).")] = None,
     device: Device = "auto",
     max_side: MaxSide = None,
@@ -51,18 +51,24 @@ def run_command(
                                           "(torch.compile): 1.5-2x faster per frame on a CPU, after a "
                                           "one-time build per frame size (~40 s, cached).")] = R["compile"],
     precision: Precision = "auto",
-    fps: Annotated[float, typer.Option(help="Frame rate of image-sequence input.")] = R["fps"],
+    fps: Annotated[float, typer.Option(help="Frame rate of image-sequence input.",
+                                      callback=bounded(high=1000, above=0))] = R["fps"],
     start: Annotated[str | None, typer.Option(help="Start time: seconds or HH:MM:SS.mmm.")] = None,
     end: Annotated[str | None, typer.Option(help="End time: seconds or HH:MM:SS.mmm.")] = None,
-    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames (trial runs).")] = None,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames (trial runs).",
+                                                   callback=bounded(1))] = None,
     codec: Annotated[str, typer.Option(help="h264, hevc, prores or ffv1.")] = R["codec"],
-    crf: Annotated[int, typer.Option(help="H.264/HEVC quality: lower is better (0..51).")] = R["crf"],
+    crf: Annotated[int, typer.Option(help="H.264/HEVC quality: lower is better (0..51).",
+                                    callback=bounded(0, 51))] = R["crf"],
     preset: Annotated[str, typer.Option(help="x264 speed preset.")] = R["preset"],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted render.")] = False,
     work_dir: Annotated[Path | None, typer.Option(help="Where finished segments are kept (default: "
                                                   "beside the output).")] = None,
-    segment_frames: Annotated[int, typer.Option(help="Frames per resumable segment.")] = R["segment_frames"],
+    segment_frames: Annotated[int, typer.Option(help="Frames per resumable segment.",
+                                               callback=bounded(1))] = R["segment_frames"],
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse a damaged input (by default, like ffmpeg, "
+                                         "damaged packets are skipped with a warning).")] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json: Json = False,
@@ -84,7 +90,7 @@ def run_command(
     settings = RenderSettings(input=input, output=output, processing=processing,
                               encode=EncodeSettings(codec=codec, crf=crf, preset=preset), fps=fps, start=start,
                               end=end, max_frames=max_frames, overwrite=overwrite, resume=resume,
-                              work_dir=work_dir, segment_frames=segment_frames)
+                              work_dir=work_dir, segment_frames=segment_frames, strict=strict)
     with frame_progress("painting", quiet) as progress:
         job = run_job(settings, progress)
     summary = job.summary(settings)

@@ -211,6 +211,7 @@ def _video_packets(segments: list[Path], first_times: list[Fraction], out_stream
     """
     import av
 
+    last_dts = None
     for seg, first_time in zip(segments, first_times):
         with av.open(str(seg)) as c:
             stream = c.streams.video[0]
@@ -222,6 +223,11 @@ def _video_packets(segments: list[Path], first_times: list[Fraction], out_stream
                     packet.pts -= shift
                     if packet.dts is not None:
                         packet.dts -= shift
+                        # a gap in the pts (frames lost in a damaged input) can give the next segment's
+                        # encoder delay an earlier dts than the last one: muxers need them rising
+                        if last_dts is not None and packet.dts <= last_dts:
+                            packet.dts = last_dts + 1
+                        last_dts = packet.dts
                     packet.stream = out_stream
                     yield packet
 

@@ -39,6 +39,7 @@ class Case:
     """One damaged input and the command line that renders it."""
 
     index: int
+    folder: Path
     kind: str
     base: str
     input: Path
@@ -144,7 +145,7 @@ def make_case(index: int, seed: int, bases: dict[str, Path], folder: Path) -> Ca
         args.append("--no-temporal")
     if rng.random() < 0.15:
         args.append("--strict")
-    return Case(index, kind, base, target, output, tuple(args))
+    return Case(index, case_dir, kind, base, target, output, tuple(args))
 
 
 def _damaged_sequence(kind: str, clean: Path, folder: Path, rng: np.random.Generator) -> Path:
@@ -164,7 +165,7 @@ def judge(case: Case, outcome: Outcome) -> list[str]:
     """What is wrong with ``outcome`` (empty when the case ended as it must)."""
     problems = []
     err_lines = [line for line in outcome.stderr.strip().splitlines() if line.strip()]
-    out_dir = case.output.parent if "%" not in case.output.name else case.output.parent.parent
+    out_dir = case.folder / "out"
     if outcome.code is None:
         return ["hang: killed after the time limit"]
     if "Traceback" in outcome.stderr:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import multiprocessing
+import os
+import select
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,24 +209,25 @@ def _check_output(case: Case, outcome: Outcome) -> list[str]:
     return []
 
 
-def _serve(conn) -> None:
-    """Child process: run argument lists through the CLI in-process, answer (code, stdout, stderr)."""
+def serve() -> None:
+    """Child process (``python -m vidstyle.fuzz``): read one JSON argument list a line from stdin, run it
+    through the CLI in-process, answer one JSON line ``[code, stdout, stderr]``."""
     import torch
 
     from vidstyle.cli.app import main
 
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever native code prints cannot mix into the answers
     torch.set_num_threads(1)
-    while True:
-        argv = conn.recv()
-        if argv is None:
-            return
+    for line in sys.stdin:
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                code = main(argv)
+                code = main(json.loads(line))
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
-        conn.send((code, out.getvalue(), err.getvalue()))
+        answers.write(json.dumps([code, out.getvalue(), err.getvalue()]) + "\n")
+        answers.flush()
 
 
 class CaseRunner:
@@ -231,37 +235,33 @@ class CaseRunner:
     limit kills the child (a hang) and the next case starts a fresh one."""
 
     def __init__(self) -> None:
-        self._ctx = multiprocessing.get_context("spawn")
-        self._proc = None
-        self._conn = None
+        self._proc: subprocess.Popen | None = None
 
     def _start(self) -> None:
-        self._conn, child = self._ctx.Pipe()
-        self._proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
-        self._proc.start()
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        self._proc = subprocess.Popen([sys.executable, "-m", "vidstyle.fuzz"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
 
     def run(self, argv: list[str], timeout: float) -> Outcome:
-        if self._proc is None or not self._proc.is_alive():
+        if self._proc is None or self._proc.poll() is not None:
             self._start()
             timeout += 60  # the first case pays for importing torch and loading the network
-        self._conn.send(argv)
-        if self._conn.poll(timeout):
-            try:
-                return Outcome(*self._conn.recv())
-            except EOFError:  # the child died (a crash in native code)
-                self._proc = None
-                return Outcome(-1, "", "the child process died")
-        self._proc.kill()
-        self._proc.join()
-        self._proc = None
+        self._proc.stdin.write(json.dumps(argv) + "\n")
+        self._proc.stdin.flush()
+        ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
+        if ready:
+            line = self._proc.stdout.readline()
+            if line:
+                return Outcome(*json.loads(line))
+            self._proc = None  # the child died (a crash in native code)
+            return Outcome(-1, "", "the child process died")
+        self.close()
         return Outcome(None)
 
     def close(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
-            self._conn.send(None)
-            self._proc.join(timeout=10)
-            if self._proc.is_alive():
-                self._proc.kill()
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
         self._proc = None
 
 
@@ -270,3 +270,7 @@ def run_case(runner: CaseRunner, case: Case, timeout: float = 60.0) -> Outcome:
     outcome = runner.run(case.argv, timeout)
     outcome.problems = judge(case, outcome)
     return outcome
+
+
+if __name__ == "__main__":
+    serve()

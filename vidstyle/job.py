@@ -204,7 +204,7 @@ def run_job(settings: RenderSettings, progress: ProgressCallback | None = None) 
                        overwrite=settings.overwrite)
     first_number = source.info.first_number if source.info.is_sequence else 1
     try:
-        with os_errors("cannot write", settings.output, need):
+        with os_errors("the render failed at", settings.output, need):
             for f in replaced:  # frames of the output pattern, checked to be images (check_files)
                 f.unlink()
             result = render(source, built.processor, settings.output, work, encode=settings.encode,

@@ -51,3 +51,8 @@ def test_limits_themselves_are_accepted(clip24, tmp_path, capsys):
                             "0", "--crf", "51", "--max-frames", "1", "--segment-frames", "1", "--flow-scale", "1"],
                            capsys)
     assert code == 0, err
+
+
+def test_metrics_refuses_out_of_range(clip24, capsys):
+    code, _, err = run_cli(["metrics", clip24, clip24, "--max-frames", "0"], capsys)
+    assert code == 2 and "--max-frames" in error_line(err)

@@ -62,7 +62,7 @@ def check_replaceable(out: Path, overwrite: bool) -> None:
     """Refuse an existing ``out`` unless ``overwrite`` and it is a file of the kind vidstyle writes."""
     try:
         st = os.stat(out)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return  # nothing there (or a dangling link, which the atomic rename replaces)
     except OSError as exc:
         raise UserInputError(f"cannot inspect the output {out}: {exc.strerror}") from None

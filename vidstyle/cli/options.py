@@ -23,6 +23,8 @@ def bounded(low: float | None = None, high: float | None = None, *, above: float
             return value
         if not math.isfinite(value):
             raise typer.BadParameter(f"must be a finite number, got {value}")
+        if low is not None and high is not None and not low <= value <= high:
+            raise typer.BadParameter(f"must be between {low:g} and {high:g}, got {value:g}")
         if above is not None and value <= above:
             raise typer.BadParameter(f"must be more than {above:g}, got {value:g}")
         if low is not None and value < low:
@@ -33,8 +35,6 @@ def bounded(low: float | None = None, high: float | None = None, *, above: float
     return check
 
 
-MAX_SIDE_RANGE = bounded(32, 16384)
-
 Style = Annotated[str | None, typer.Option(
     "--style", "-s", help="A preset name (`vidstyle styles list`), an image file, or a blend "
     "NAME:W,NAME:W of presets of one family.")]
@@ -44,7 +44,7 @@ Method = Annotated[str, typer.Option(
 Device = Annotated[str, typer.Option(help="auto picks CUDA, then MPS, then the CPU.")]
 MaxSide = Annotated[int | None, typer.Option(
     "--max-side", help="Processing size (long side) in pixels; the output keeps the input size. "
-    "Default 640 on CPU, 1280 on CUDA.", callback=MAX_SIDE_RANGE)]
+    "Default 640 on CPU, 1280 on CUDA.", callback=bounded(32, 16384))]
 Strength = Annotated[float, typer.Option(help="0..1: blend of the input (0) and the painting (1).",
                                           callback=bounded(0, 1))]
 Iterations = Annotated[int | None, typer.Option(help="Optimisation steps per frame (--method optimize).",

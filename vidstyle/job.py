@@ -127,8 +127,7 @@ def check_files(settings: RenderSettings) -> list[Path]:
     inp, out = settings.input, settings.output
     if not is_pattern(inp) and not inp.exists():
         raise UserInputError(f"input not found: {inp}")
-    if settings.work_dir is not None:
-        check_work_dir(settings.work_dir)
+    check_work_dir(settings.work_dir or default_work_dir(out))
     if is_pattern(out):
         refuse_input_as_output(inp, out)
         frames = check_frames_output(inp, out, settings.overwrite)

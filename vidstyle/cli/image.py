@@ -15,7 +15,7 @@ from vidstyle.cli.options import (
     StyleScale, Verbose, emit_json,
 )
 from vidstyle.device import describe
-from vidstyle.errors import UserInputError
+from vidstyle.files import check_output
 from vidstyle.io.reader import read_image
 from vidstyle.io.writer import write_image
 from vidstyle.stylize.registry import StyleRequest
@@ -53,10 +53,7 @@ def image_command(
     --max-side defaults to 1024 here (long side).
     """
     setup_logging(quiet)
-    if output.exists() and not overwrite:
-        raise UserInputError(f"the output {output} exists; add --overwrite to replace it")
-    if output.resolve() == input.resolve():
-        raise UserInputError(f"the output {output} is the input: vidstyle never overwrites its input")
+    check_output(input, output, overwrite)
     request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
                            preserve_color=preserve_color, style_scale=style_scale)
     settings = ProcessorSettings(style=request, device=device, temporal=False, max_side=max_side or IMAGE_MAX_SIDE,

@@ -65,6 +65,7 @@ def _video_packets(segments: list[Path], first_pts: list[int], time_base: Fracti
     """
     import av
 
+    last_dts = None
     for seg, pts in zip(segments, first_pts):
         with av.open(str(seg)) as c:
             stream = c.streams.video[0]
@@ -73,7 +74,14 @@ def _video_packets(segments: list[Path], first_pts: list[int], time_base: Fracti
         with av.open(str(seg)) as c:
             for packet in c.demux(c.streams.video[0]):
                 if packet.size:
-                    yield _moved(packet, shift, out_stream)
+                    packet = _moved(packet, shift, out_stream)
+                    # a gap in the pts (frames lost in a damaged input) can give the next segment's
+                    # encoder delay an earlier dts than the last one: muxers need them rising
+                    if packet.dts is not None:
+                        if last_dts is not None and packet.dts <= last_dts:
+                            packet.dts = last_dts + 1
+                        last_dts = packet.dts
+                    yield packet
 
 
 def _copied_packets(input_path: Path, in_index: int, out_stream, t0: float, t1: float | None) -> Iterator:

@@ -15,7 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from vidstyle.errors import UserInputError
+from vidstyle.errors import DamagedInputError, UserInputError
 from vidstyle.io.sequence import find_sequence, is_pattern
 
 
@@ -112,54 +112,79 @@ class _Window:
             raise UserInputError(f"--max-frames must be at least 1, got {self.max_frames}")
 
 
+@dataclass
+class DamageReport:
+    """What decoding skipped: packets the demuxer or decoder rejected, and frames that never came out."""
+
+    packets: int = 0
+    frames_lost: int = 0
+
+
+MAX_DAMAGE_IN_A_ROW = 200  # read errors in a row after which the rest of the file counts as lost
+
+
+def _open_video(path: Path):
+    """``av.open`` for reading, every failure (damaged header, undecodable metadata) as one line."""
+    import av
+
+    try:
+        return av.open(str(path))
+    except UnicodeDecodeError:
+        raise UserInputError(f"cannot read metadata of {path}: damaged (not UTF-8)") from None
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise UserInputError(f"cannot read {path}: not a video or damaged ({reason})") from None
+
+
 class VideoFileSource:
-    """Decode a video file with PyAV (threaded decoding), keeping pts, rotation and colour tags."""
+    """Decode a video file with PyAV (threaded decoding), keeping pts, rotation and colour tags.
+
+    Like ffmpeg, decoding goes on past packets the demuxer or decoder rejects; ``damage`` counts them
+    and the frames lost. With ``strict`` the first damage is an error. No decodable frame is an error.
+    """
 
     def __init__(self, path: Path, *, start: float | None = None, end: float | None = None,
-                 max_frames: int | None = None) -> None:
-        import av
-
+                 max_frames: int | None = None, strict: bool = False) -> None:
         self.path = Path(path)
         self.window = _Window(start, end, max_frames)
         self.first_time: float | None = None
         self.frames_decoded = 0  # frames decoded so far, kept or not (seeking keeps this low)
         self._pts: list[int] | None = None
+        self.strict = strict
+        self.damage = DamageReport()  # of the last frames() iteration
         if not self.path.exists():
             raise UserInputError(f"input not found: {self.path}")
         if self.path.is_dir():
             raise UserInputError(f"input is a folder with no numbered images: {self.path}")
-        try:
-            with av.open(str(self.path)) as container:
-                if not container.streams.video:
-                    raise UserInputError(f"{self.path} has no video stream")
-                stream = container.streams.video[0]
-                first = next(container.decode(stream), None)
-                if first is None:
-                    raise UserInputError(f"{self.path} has no decodable video frames")
-                rate = stream.average_rate or stream.guessed_rate or Fraction(24)
-                count = stream.frames or None
-                if count is None and container.duration:
-                    count = int(container.duration / 1_000_000 * rate)
-                self.info = VideoInfo(
-                    path=self.path, width=first.width, height=first.height,
-                    time_base=Fraction(stream.time_base), frame_rate=Fraction(rate),
-                    frame_count=count, rotation=_normalise_rotation(first.rotation),
-                    color=ColorInfo(int(first.colorspace or 2), int(first.color_primaries or 2),
-                                    int(first.color_trc or 2), int(first.color_range or 0)),
-                    has_audio=bool(container.streams.audio),
-                )
-        except av.FFmpegError as exc:
-            raise UserInputError(f"cannot read {self.path}: not a video or damaged ({exc.strerror or exc})") from None
+        with _open_video(self.path) as container:
+            if not container.streams.video:
+                raise UserInputError(f"{self.path} has no video stream")
+            stream = container.streams.video[0]
+            first = next(self._decoded(container, stream, DamageReport()), None)
+            if first is None:
+                raise DamagedInputError(f"{self.path} has no decodable video frames")
+            rate = stream.average_rate or stream.guessed_rate or Fraction(24)
+            count = stream.frames or None
+            if count is None and container.duration:
+                count = int(container.duration / 1_000_000 * rate)
+            self.info = VideoInfo(
+                path=self.path, width=first.width, height=first.height,
+                time_base=Fraction(stream.time_base or Fraction(1, 90000)), frame_rate=Fraction(rate),
+                frame_count=count, rotation=_normalise_rotation(first.rotation),
+                color=ColorInfo(int(first.colorspace or 2), int(first.color_primaries or 2),
+                                int(first.color_trc or 2), int(first.color_range or 0)),
+                has_audio=bool(container.streams.audio),
+            )
 
     def window_pts(self) -> list[int]:
-        """pts of every frame the render keeps, in display order, from the packets (nothing decoded)."""
-        import av
-
+        """pts of every frame the render keeps, in display order, from the packets (nothing decoded;
+        unreadable packets are skipped, as decoding skips them)."""
         if self._pts is None:
             window, tb = self.window, self.info.time_base
-            with av.open(str(self.path)) as container:
+            with _open_video(self.path) as container:
                 stream = container.streams.video[0]
-                pts = sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size)
+                pts = sorted(p.pts for p in self._packets(container, stream, DamageReport())
+                             if p.pts is not None and p.size)
             keep = [p for p in pts if (window.start is None or float(p * tb) >= window.start - 1e-6)
                     and (window.end is None or float(p * tb) < window.end - 1e-6)]
             self._pts = keep[:window.max_frames] if window.max_frames else keep
@@ -170,7 +195,67 @@ class VideoFileSource:
     def count_frames(self) -> int:
         return len(self.window_pts())
 
-    def _decode_from(self, container, stream, target: int | None) -> Iterator:
+    def _damaged(self, damage: DamageReport, where: str) -> None:
+        damage.packets += 1
+        if self.strict:
+            raise DamagedInputError(f"{self.path} is damaged ({where}); without --strict the render "
+                                    "goes on past damaged packets")
+
+    def _packets(self, container, stream, damage: DamageReport) -> Iterator:
+        """The demuxed packets of ``stream``, skipping (and counting) those the demuxer rejects; after
+        ``MAX_DAMAGE_IN_A_ROW`` rejections in a row the rest of the file counts as lost."""
+        import av
+
+        demuxer = container.demux(stream)
+        in_a_row = 0
+        while True:
+            try:
+                packet = next(demuxer)
+            except StopIteration:
+                return
+            except (av.FFmpegError, OSError, ValueError):
+                self._damaged(damage, "unreadable packet")
+                in_a_row += 1
+                if in_a_row >= MAX_DAMAGE_IN_A_ROW:
+                    self._damaged(damage, f"{MAX_DAMAGE_IN_A_ROW} unreadable packets in a row")
+                    return
+                demuxer = container.demux(stream)  # the demuxer resynchronises at the next packet
+                continue
+            in_a_row = 0
+            yield packet
+
+    def _decoded(self, container, stream, damage: DamageReport) -> Iterator:
+        """av.VideoFrames of ``stream`` from where the container stands, skipping packets that fail to
+        demux or decode (counted in ``damage``, with the frames that never came out); frames of another
+        size are lost too."""
+        import av
+
+        packets = frames = in_a_row = 0
+        size = None
+        for packet in self._packets(container, stream, damage):
+            packets += 1 if packet.size else 0
+            try:
+                decoded = packet.decode()
+            except (av.FFmpegError, ValueError):
+                self._damaged(damage, f"undecodable packet at byte {packet.pos}")
+                in_a_row += 1
+                if in_a_row >= MAX_DAMAGE_IN_A_ROW:
+                    self._damaged(damage, f"{MAX_DAMAGE_IN_A_ROW} undecodable packets in a row")
+                    break
+                continue
+            in_a_row = 0
+            for frame in decoded:
+                size = size or (frame.width, frame.height)
+                if (frame.width, frame.height) != size:
+                    self._damaged(damage, f"a frame of {frame.width}x{frame.height} in a {size[0]}x{size[1]} video")
+                    continue
+                frames += 1
+                yield frame
+        damage.frames_lost += max(0, packets - frames)
+        if damage.frames_lost and self.strict:
+            raise DamagedInputError(f"{self.path} is damaged ({damage.frames_lost} frames do not decode)")
+
+    def _decode_from(self, container, stream, target: int | None, damage: DamageReport) -> Iterator:
         """Decoded frames from the keyframe at or before pts ``target`` (from the start when None).
 
         A demuxer seeks by decoding time, so the keyframe found may show after ``target`` (B-frames):
@@ -183,7 +268,7 @@ class VideoFileSource:
                 container.seek(max(target - back, lowest), stream=stream, backward=True)
             elif self.window.start:
                 container.seek(int(self.window.start / self.info.time_base), stream=stream, backward=True)
-            decoded = container.decode(stream)
+            decoded = self._decoded(container, stream, damage)
             first = next(decoded, None)
             if first is None or target is None or first.pts is None or first.pts <= target \
                     or target - back <= lowest:
@@ -194,8 +279,10 @@ class VideoFileSource:
             back = max(2 * back, int(1 / self.info.time_base))
 
     def frames(self, start: int = 0) -> Iterator[Frame]:
-        import av
-
+        """Frames from render index ``start`` on, seeking to the ``start``-th packet's pts. Damaged
+        packets are skipped and counted in ``self.damage``. Indices count decoded frames, so after
+        frames lost to damage a seek (``--resume``) lands ``frames_lost`` frames early: the resumed
+        render repeats them rather than missing any."""
         info, window = self.info, self.window
         tb = info.time_base
         first_pts: int | None = None
@@ -205,32 +292,33 @@ class VideoFileSource:
             if start >= len(pts_list):
                 return
             first_pts, target = pts_list[0], pts_list[start]
-        with av.open(str(self.path)) as container:
+        damage = self.damage = DamageReport()
+        with _open_video(self.path) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             index = start
             last_pts = -1
-            try:
-                for frame in self._decode_from(container, stream, target):
-                    self.frames_decoded += 1
-                    pts = frame.pts if frame.pts is not None else last_pts + 1
-                    last_pts = pts
-                    if target is not None and pts < target:
-                        continue
-                    seconds = float(pts * tb)
-                    if window.start is not None and seconds < window.start - 1e-6:
-                        continue
-                    if window.end is not None and seconds >= window.end - 1e-6:
-                        break
-                    if first_pts is None:
-                        first_pts = pts
-                        self.first_time = seconds
-                    yield Frame(frame.to_ndarray(format="rgb24"), pts - first_pts, index)
-                    index += 1
-                    if window.max_frames and index >= window.max_frames:
-                        break
-            except av.FFmpegError as exc:
-                raise UserInputError(f"{self.path} is damaged: decoding failed after frame {index} ({exc})") from None
+            for frame in self._decode_from(container, stream, target, damage):
+                self.frames_decoded += 1
+                pts = frame.pts if frame.pts is not None else last_pts + 1
+                if pts <= last_pts:  # a damaged stream may repeat or reorder timestamps: keep them rising
+                    damage.frames_lost += 1
+                    continue
+                last_pts = pts
+                if target is not None and pts < target:
+                    continue
+                seconds = float(pts * tb)
+                if window.start is not None and seconds < window.start - 1e-6:
+                    continue
+                if window.end is not None and seconds >= window.end - 1e-6:
+                    break
+                if first_pts is None:
+                    first_pts = pts
+                    self.first_time = seconds
+                yield Frame(frame.to_ndarray(format="rgb24"), pts - first_pts, index)
+                index += 1
+                if window.max_frames and index >= window.max_frames:
+                    break
         if index == start == 0:
             raise UserInputError(f"no frames of {self.path} fall in the requested --start/--end range")
 
@@ -311,9 +399,9 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def open_source(path: str | Path, *, fps: float = 24.0, start: float | None = None,
-                end: float | None = None, max_frames: int | None = None) -> FrameSource:
+                end: float | None = None, max_frames: int | None = None, strict: bool = False) -> FrameSource:
     """A video file, a printf pattern or a folder of numbered images."""
     p = Path(path)
     if is_pattern(p) or p.is_dir():
         return ImageSequenceSource(p, fps=fps, start=start, end=end, max_frames=max_frames)
-    return VideoFileSource(p, start=start, end=end, max_frames=max_frames)
+    return VideoFileSource(p, start=start, end=end, max_frames=max_frames, strict=strict)

@@ -13,23 +13,11 @@ import numpy as np
 import pytest
 
 import vidstyle.io.atomic as atomic
-from vidstyle.resume import WorkDir
+import vidstyle.resume as resume
 
 from clitools import FAST, decoded, error_line, run_cli, summary
 
 SEGMENTED = [*FAST, "--segment-frames", "8", "--json"]
-
-
-def _full_disk_at_state(monkeypatch, segment: int) -> None:
-    """The state file of ``segment`` (0-based) lands on a full disk."""
-    original = WorkDir.finish_segment
-
-    def finish(self, seg, state):
-        if seg.index == segment:
-            self._state_path(seg.index).with_suffix(".pt.partial").symlink_to("/dev/full")
-        return original(self, seg, state)
-
-    monkeypatch.setattr(WorkDir, "finish_segment", finish)
 
 
 def _full_disk_for(monkeypatch, name_part: str) -> None:
@@ -52,16 +40,16 @@ def test_full_disk_at_a_state_file_keeps_finished_segments(clip24, tmp_path, cap
     reference = decoded(out)
     out.unlink()
     with monkeypatch.context() as m:
-        _full_disk_at_state(m, segment=1)
+        _full_disk_for(m, "state_000000008")  # the state after the second segment (frames 8-15)
         code, _, err = run_cli(["run", clip24, "-o", out, *SEGMENTED], capsys)
     line = error_line(err)
     assert code == 2 and "no space left on the device holding" in line and "MB free" in line
     assert "this render needs about" in line and "8 finished frames are kept" in line and "--resume" in line
     assert not out.exists()
     work = tmp_path / ".out.mp4.vidstyle-work"
-    partial = work / "state_00001.pt.partial"
-    partial.unlink()
-    partial.write_bytes(b"PK\x03\x04 cut short")  # what a full disk leaves: a .partial never breaks resume
+    assert not (work / "segment_000000008.json").exists()  # the segment is not recorded as finished
+    partial = work / ".state_000000008.0badf00d.partial.pt"
+    partial.write_bytes(b"PK\x03\x04 cut short")  # what a full disk can leave: a .partial never breaks resume
     code, stdout, err = run_cli(["run", clip24, "-o", out, *SEGMENTED, "--resume"], capsys)
     assert code == 0, err
     assert summary(stdout)["resumed_frames"] == 8
@@ -93,10 +81,10 @@ def test_full_disk_at_the_output_keeps_every_segment(clip24, tmp_path, capsys, m
 
 def test_read_only_work_folder(clip24, tmp_path, capsys, monkeypatch):
     """The manifest write fails as on a read-only filesystem (root ignores chmod, so it is injected)."""
-    def read_only(self):
-        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self.path / "manifest.json.partial"))
+    def read_only(target, **_):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(target))
 
-    monkeypatch.setattr(WorkDir, "_write_manifest", read_only)
+    monkeypatch.setattr(resume, "atomic_output", read_only)
     code, _, err = run_cli(["run", clip24, "-o", tmp_path / "out.mp4", *FAST, "--work-dir", tmp_path / "w"], capsys)
     line = error_line(err)
     assert code == 2 and "read-only" in line and "work folder" in line
@@ -108,7 +96,7 @@ def test_cut_short_state_file_is_redone_on_resume(clip24, tmp_path, capsys, monk
         _full_disk_for(m, "out.mp4")
         code, _, err = run_cli(["run", clip24, "-o", out, *SEGMENTED], capsys)
     assert code == 2, err
-    state = tmp_path / ".out.mp4.vidstyle-work" / "state_00002.pt"
+    state = tmp_path / ".out.mp4.vidstyle-work" / "state_000000016.pt"
     state.write_bytes(state.read_bytes()[:100])
     code, stdout, err = run_cli(["run", clip24, "-o", out, *SEGMENTED, "--resume"], capsys)
     assert code == 0, err

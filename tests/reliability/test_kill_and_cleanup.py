@@ -30,7 +30,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_render(tmp_path, capsys):
     proc = subprocess.Popen([sys.executable, "-m", "vidstyle.cli.app", "run", str(clip), "-o", str(out), *ARGS],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while proc.poll() is None and not (work / "state_00000.pt").exists():
+        while proc.poll() is None and not (work / "segment_000000000.json").exists():
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
     finally:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from vidstyle.errors import UserInputError
-from vidstyle.job import ProcessorSettings
+from vidstyle.build import ProcessorSettings
+from vidstyle.live.session import WebcamSettings, check_webcam_files
 from vidstyle.stylize.registry import StyleRequest
-from vidstyle.webcam import WebcamSettings, check_webcam_files
 
 from clitools import FAST, error_line, run_cli
 

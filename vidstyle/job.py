@@ -1,7 +1,8 @@
 """A render job from settings: the library behind ``vidstyle run`` (and the frame processor of webcam).
 
 ``RenderSettings`` holds what the user chose; :func:`vidstyle.build.build_processor` loads stylizer, flow
-and temporal filter; :func:`run_job` checks the files, opens the work folder and runs the pipeline.
+and temporal filter; :mod:`vidstyle.render_plan` gives each frame its controls and output; :func:`run_job`
+checks the files, opens the work folder and runs the pipeline.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from vidstyle.files import (
     render_bytes,
 )
 from vidstyle.io.matte import ALPHA
-from vidstyle.io.reader import DamageReport, FrameSource, VideoInfo, open_source, parse_time
+from vidstyle.io.damage import DamageReport
+from vidstyle.io.reader import FrameSource, VideoInfo, open_source, parse_time
 from vidstyle.io.sequence import find_sequence, is_pattern
 from vidstyle.io.writer import EncodeSettings, check_output_container
 from vidstyle.pipeline import ProgressCallback, RenderResult, render
@@ -195,7 +197,7 @@ def guarded(work: WorkDir, output: Path, need: int | None) -> Iterator[None]:
         kept = work.abandon()
         if isinstance(exc, RenderInterrupted) and not kept:
             raise RenderInterrupted("interrupted before the first segment was finished; nothing kept") from None
-        if kept and str(work.path) not in str(exc):
+        if kept and "--resume" not in str(exc):  # not already said (an interrupted render says it)
             raise type(exc)(f"{exc}; {kept}") from exc
         raise
     except BaseException:

@@ -114,3 +114,51 @@ def test_damaged_manifest_is_one_line(clip24, tmp_path, capsys, resume):
     code, _, err = run_cli(["run", clip24, "-o", tmp_path / "out.mp4", *FAST, "--overwrite", "--no-temporal"],
                            capsys)
     assert code == 0, err
+
+
+def _interrupted_at_output(clip24, out, capsys, monkeypatch):
+    """A render of every segment that fails at the output (full disk): the work folder keeps 3 segments."""
+    with monkeypatch.context() as m:
+        _full_disk_for(m, "out.mp4")
+        code, _, err = run_cli(["run", clip24, "-o", out, *SEGMENTED], capsys)
+    assert code == 2, err
+    return out.parent / ".out.mp4.vidstyle-work"
+
+
+@pytest.mark.parametrize(("damage", "resumed"), [("segment file missing", 8), ("record cut short", 16),
+                                                 ("state missing", 8)])
+def test_recorded_segment_with_missing_or_cut_short_files_is_redone(clip24, tmp_path, capsys, monkeypatch,
+                                                                     damage, resumed):
+    reference = tmp_path / "reference.mp4"
+    code, _, err = run_cli(["run", clip24, "-o", reference, *SEGMENTED], capsys)
+    assert code == 0, err
+    out = tmp_path / "out.mp4"
+    work = _interrupted_at_output(clip24, out, capsys, monkeypatch)
+    if damage == "segment file missing":
+        [segment] = [p for p in work.glob("segment_000000008*") if p.suffix != ".json"]
+        segment.unlink()
+    elif damage == "record cut short":
+        record = work / "segment_000000016.json"
+        record.write_text(record.read_text()[:10])
+    else:
+        (work / "state_000000008.pt").unlink()
+    code, stdout, err = run_cli(["run", clip24, "-o", out, *SEGMENTED, "--resume"], capsys)
+    assert code == 0, err
+    assert summary(stdout)["resumed_frames"] == resumed and summary(stdout)["frames"] == 24
+    (ref_pts, ref_frames), (pts, frames) = decoded(reference), decoded(out)
+    assert pts == ref_pts and all(np.array_equal(a, b) for a, b in zip(frames, ref_frames))
+
+
+@pytest.mark.parametrize(("target", "kept"), [("segment_000000008.json", 8), ("segment_000000016.", 16)])
+def test_full_disk_at_a_record_or_segment_keeps_the_earlier_ones(clip24, tmp_path, capsys, monkeypatch, target,
+                                                                 kept):
+    out = tmp_path / "out.mp4"
+    with monkeypatch.context() as m:
+        _full_disk_for(m, target)
+        code, _, err = run_cli(["run", clip24, "-o", out, *SEGMENTED], capsys)
+    line = error_line(err)
+    assert code == 2 and "no space left" in line and f"{kept} finished frames are kept" in line
+    assert not out.exists()
+    code, stdout, err = run_cli(["run", clip24, "-o", out, *SEGMENTED, "--resume"], capsys)
+    assert code == 0, err
+    assert summary(stdout)["resumed_frames"] == kept and summary(stdout)["frames"] == 24

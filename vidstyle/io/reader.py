@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from vidstyle.errors import DamagedInputError, UserInputError
+from vidstyle.io.damage import DamageReport, TolerantDecoder
 from vidstyle.io.sequence import find_sequence, is_pattern
 
 
@@ -112,30 +113,6 @@ class _Window:
             raise UserInputError(f"--max-frames must be at least 1, got {self.max_frames}")
 
 
-@dataclass
-class DamageReport:
-    """What decoding skipped: packets the demuxer or decoder rejected, and frames that never came out."""
-
-    packets: int = 0
-    frames_lost: int = 0
-
-
-MAX_DAMAGE_IN_A_ROW = 200  # read errors in a row after which the rest of the file counts as lost
-
-
-def _open_video(path: Path):
-    """``av.open`` for reading, every failure (damaged header, undecodable metadata) as one line."""
-    import av
-
-    try:
-        return av.open(str(path))
-    except UnicodeDecodeError:
-        raise UserInputError(f"cannot read metadata of {path}: damaged (not UTF-8)") from None
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise UserInputError(f"cannot read {path}: not a video or damaged ({reason})") from None
-
-
 class VideoFileSource:
     """Decode a video file with PyAV (threaded decoding), keeping pts, rotation and colour tags.
 
@@ -150,17 +127,17 @@ class VideoFileSource:
         self.first_time: float | None = None
         self.frames_decoded = 0  # frames decoded so far, kept or not (seeking keeps this low)
         self._pts: list[int] | None = None
-        self.strict = strict
+        self._decoder = TolerantDecoder(self.path, strict)
         self.damage = DamageReport()  # of the last frames() iteration
         if not self.path.exists():
             raise UserInputError(f"input not found: {self.path}")
         if self.path.is_dir():
             raise UserInputError(f"input is a folder with no numbered images: {self.path}")
-        with _open_video(self.path) as container:
+        with self._decoder.open() as container:
             if not container.streams.video:
                 raise UserInputError(f"{self.path} has no video stream")
             stream = container.streams.video[0]
-            first = next(self._decoded(container, stream, DamageReport()), None)
+            first = next(self._decoder.frames(container, stream, DamageReport()), None)
             if first is None:
                 raise DamagedInputError(f"{self.path} has no decodable video frames")
             rate = stream.average_rate or stream.guessed_rate or Fraction(24)
@@ -181,9 +158,9 @@ class VideoFileSource:
         unreadable packets are skipped, as decoding skips them)."""
         if self._pts is None:
             window, tb = self.window, self.info.time_base
-            with _open_video(self.path) as container:
+            with self._decoder.open() as container:
                 stream = container.streams.video[0]
-                pts = sorted(p.pts for p in self._packets(container, stream, DamageReport())
+                pts = sorted(p.pts for p in self._decoder.packets(container, stream, DamageReport())
                              if p.pts is not None and p.size)
             keep = [p for p in pts if (window.start is None or float(p * tb) >= window.start - 1e-6)
                     and (window.end is None or float(p * tb) < window.end - 1e-6)]
@@ -194,66 +171,6 @@ class VideoFileSource:
 
     def count_frames(self) -> int:
         return len(self.window_pts())
-
-    def _damaged(self, damage: DamageReport, where: str) -> None:
-        damage.packets += 1
-        if self.strict:
-            raise DamagedInputError(f"{self.path} is damaged ({where}); without --strict the render "
-                                    "goes on past damaged packets")
-
-    def _packets(self, container, stream, damage: DamageReport) -> Iterator:
-        """The demuxed packets of ``stream``, skipping (and counting) those the demuxer rejects; after
-        ``MAX_DAMAGE_IN_A_ROW`` rejections in a row the rest of the file counts as lost."""
-        import av
-
-        demuxer = container.demux(stream)
-        in_a_row = 0
-        while True:
-            try:
-                packet = next(demuxer)
-            except StopIteration:
-                return
-            except (av.FFmpegError, OSError, ValueError):
-                self._damaged(damage, "unreadable packet")
-                in_a_row += 1
-                if in_a_row >= MAX_DAMAGE_IN_A_ROW:
-                    self._damaged(damage, f"{MAX_DAMAGE_IN_A_ROW} unreadable packets in a row")
-                    return
-                demuxer = container.demux(stream)  # the demuxer resynchronises at the next packet
-                continue
-            in_a_row = 0
-            yield packet
-
-    def _decoded(self, container, stream, damage: DamageReport) -> Iterator:
-        """av.VideoFrames of ``stream`` from where the container stands, skipping packets that fail to
-        demux or decode (counted in ``damage``, with the frames that never came out); frames of another
-        size are lost too."""
-        import av
-
-        packets = frames = in_a_row = 0
-        size = None
-        for packet in self._packets(container, stream, damage):
-            packets += 1 if packet.size else 0
-            try:
-                decoded = packet.decode()
-            except (av.FFmpegError, ValueError):
-                self._damaged(damage, f"undecodable packet at byte {packet.pos}")
-                in_a_row += 1
-                if in_a_row >= MAX_DAMAGE_IN_A_ROW:
-                    self._damaged(damage, f"{MAX_DAMAGE_IN_A_ROW} undecodable packets in a row")
-                    break
-                continue
-            in_a_row = 0
-            for frame in decoded:
-                size = size or (frame.width, frame.height)
-                if (frame.width, frame.height) != size:
-                    self._damaged(damage, f"a frame of {frame.width}x{frame.height} in a {size[0]}x{size[1]} video")
-                    continue
-                frames += 1
-                yield frame
-        damage.frames_lost += max(0, packets - frames)
-        if damage.frames_lost and self.strict:
-            raise DamagedInputError(f"{self.path} is damaged ({damage.frames_lost} frames do not decode)")
 
     def _decode_from(self, container, stream, target: int | None, damage: DamageReport) -> Iterator:
         """Decoded frames from the keyframe at or before pts ``target`` (from the start when None).
@@ -268,7 +185,7 @@ class VideoFileSource:
                 container.seek(max(target - back, lowest), stream=stream, backward=True)
             elif self.window.start:
                 container.seek(int(self.window.start / self.info.time_base), stream=stream, backward=True)
-            decoded = self._decoded(container, stream, damage)
+            decoded = self._decoder.frames(container, stream, damage)
             first = next(decoded, None)
             if first is None or target is None or first.pts is None or first.pts <= target \
                     or target - back <= lowest:
@@ -293,7 +210,7 @@ class VideoFileSource:
                 return
             first_pts, target = pts_list[0], pts_list[start]
         damage = self.damage = DamageReport()
-        with _open_video(self.path) as container:
+        with self._decoder.open() as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             index = start

@@ -148,6 +148,10 @@ class WorkDir:
             raise UserInputError(f"the work folder {self.path} has no finished segment ending at frame {frame}")
         return torch.load(self._state_path(segment.first_frame), map_location="cpu", weights_only=True)
 
+    def pts_before(self, frame: int) -> int | None:
+        """The pts of the last frame of the finished segment that ends just before ``frame`` (None: none)."""
+        return next((s.last_pts for s in self.segments if s.end_frame == frame), None)
+
     def abandon(self) -> str:
         """After a failed render: remove the folder when it holds nothing to resume (returns ""), else keep
         it and return what to tell the user."""

@@ -83,3 +83,42 @@ def test_undecodable_metadata_is_one_line(tmp_path, capsys):
     code, _, err = run_cli(["run", clip, "-o", tmp_path / "out.mp4", *FAST], capsys)
     assert code == 2 and "cannot read metadata of" in error_line(err)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_resume_past_lost_frames_equals_an_uninterrupted_render(clip24, tmp_path, capsys, monkeypatch):
+    """Frames lost before the resume point: the seek (by packet) lands early, and the resumed render
+    neither repeats nor misses a frame."""
+    import vidstyle.io.atomic as atomic
+
+    path = tmp_path / "damaged.mp4"
+    _break_packets(clip24, path, [3, 5])
+    args = [*FAST, "--segment-frames", "8", "--json"]
+    code, _, err = run_cli(["run", path, "-o", tmp_path / "reference.mp4", *args], capsys)
+    assert code == 0, err
+    original = atomic.temp_path_for
+
+    def full_disk_at_third_segment(target):
+        tmp = original(target)
+        if "segment_000000016." in target.name:
+            tmp.symlink_to("/dev/full")
+        return tmp
+
+    out = tmp_path / "out.mp4"
+    with monkeypatch.context() as m:
+        m.setattr(atomic, "temp_path_for", full_disk_at_third_segment)
+        code, _, err = run_cli(["run", path, "-o", out, *args], capsys)
+    assert code == 2 and "16 finished frames are kept" in error_line(err)
+    code, stdout, err = run_cli(["run", path, "-o", out, *args, "--resume"], capsys)
+    assert code == 0, err
+    assert summary(stdout)["resumed_frames"] == 16 and summary(stdout)["frames"] == 22
+    (ref_pts, ref_frames), (pts, frames) = decoded(tmp_path / "reference.mp4"), decoded(out)
+    assert pts == ref_pts and all(a.tobytes() == b.tobytes() for a, b in zip(frames, ref_frames))
+
+
+def test_ray_refuses_a_damaged_input_before_starting_ray(damaged, tmp_path, capsys):
+    """A Ray render's chunks are frame ranges that lost frames would shift: it refuses damage, says what
+    to do instead, and leaves nothing behind (the damage is found by the cut pre-pass, before Ray)."""
+    code, _, err = run_cli(["run", damaged[0], "-o", tmp_path / "out.mp4", *FAST, "--ray", "auto"], capsys)
+    line = error_line(err)
+    assert code == 2 and "damaged" in line and "without --ray" in line
+    assert list(tmp_path.iterdir()) == [damaged[0]]

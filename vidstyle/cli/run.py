@@ -116,7 +116,8 @@ def run_command(
 
             done = render_on_ray(settings, ray, chunk_frames=chunk_frames, warmup=warmup_frames, progress=progress)
             summary = render_summary(settings, done.result, done.processor) | {
-                "chunks": done.chunks, "chunks_rendered": done.chunks_rendered, "workers": done.workers}
+                "chunks": done.chunks, "chunks_rendered": done.chunks_rendered, "workers": done.workers,
+                "damaged_packets": 0, "frames_lost": 0}  # a Ray render refuses damaged input
     if json:
         emit_json(summary)
     elif not quiet:

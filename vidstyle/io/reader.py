@@ -198,8 +198,8 @@ class VideoFileSource:
     def frames(self, start: int = 0) -> Iterator[Frame]:
         """Frames from render index ``start`` on, seeking to the ``start``-th packet's pts. Damaged
         packets are skipped and counted in ``self.damage``. Indices count decoded frames, so after
-        frames lost to damage a seek (``--resume``) lands ``frames_lost`` frames early: the resumed
-        render repeats them rather than missing any."""
+        frames lost to damage a seek lands early (:class:`vidstyle.pipeline.cursor.FrameCursor` skips
+        the frames a resumed render already has)."""
         info, window = self.info, self.window
         tb = info.time_base
         first_pts: int | None = None

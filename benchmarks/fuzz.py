@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a case may take (a hang)")
     parser.add_argument("--name", default="fuzz", help="result file name in benchmarks/results")
     parser.add_argument("--workers", type=int, default=1, help="cases run at once (one child process each)")
+    parser.add_argument("--first", type=int, default=0, help="start the series at this case (resume a long run)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="vidstyle-fuzz-"))
     bases = make_bases(root / "bases")
@@ -48,9 +49,10 @@ def main() -> None:
     per_kind: dict[str, Counter] = defaultdict(Counter)
     problems: list[dict] = []
     start = time.perf_counter()
+    indices = range(args.first, args.cases)
     try:
         with ThreadPoolExecutor(args.workers) as pool:
-            for done, (case, outcome) in enumerate(pool.map(one, range(args.cases)), start=1):
+            for done, (case, outcome) in enumerate(pool.map(one, indices), start=1):
                 counts = per_kind[case.kind]
                 counts["cases"] += 1
                 counts[f"exit_{'hang' if outcome.code is None else outcome.code}"] += 1
@@ -60,22 +62,27 @@ def main() -> None:
                 if outcome.problems:
                     problems.append({"case": case.index, "kind": case.kind, "base": case.base,
                                      "argv": case.argv[3:], "code": outcome.code, "problems": outcome.problems})
-                if done % 50 == 0:
-                    print(f"{done}/{args.cases} cases, {len(problems)} with problems", flush=True)
+                if done % 25 == 0 or done == len(indices):  # a long run leaves its results as it goes
+                    _report(args, per_kind, problems, done, time.perf_counter() - start)
     finally:
         for runner in runners:
             runner.close()
         shutil.rmtree(root, ignore_errors=True)
-    seconds = time.perf_counter() - start
+
+
+def _report(args: argparse.Namespace, per_kind: dict[str, Counter], problems: list[dict], done: int,
+            seconds: float) -> None:
     columns = ["kind", "cases", "exit_0", "exit_2", "exit_1", "exit_hang", "tracebacks", "files_left", "problems"]
     rows = [{"kind": kind, **{c: counts.get(c, 0) for c in columns[1:]}} for kind, counts in sorted(per_kind.items())]
     total = {"kind": "all", **{c: sum(r[c] for r in rows) for c in columns[1:]}}
-    write_results(args.name, [*rows, total], columns, device=cpu_name(), seed=args.seed, cases=args.cases, workers=args.workers,
-                  seconds=round(seconds, 1), seconds_per_case=round(seconds / max(1, args.cases), 3),
-                  loadavg=os.getloadavg(), note="times measured while other jobs shared the machine",
-                  problems=problems)
-    print(f"{args.cases} cases in {seconds:.0f} s: {total['exit_1']} exit 1, {total['tracebacks']} tracebacks, "
-          f"{total['exit_hang']} hangs, {total['files_left']} with files left, {total['problems']} with problems")
+    write_results(args.name, [*rows, total], columns, device=cpu_name(), seed=args.seed,
+                  cases=f"{args.first}..{args.first + done - 1} of {args.cases}", cases_done=done,
+                  complete=args.first + done == args.cases, workers=args.workers, seconds=round(seconds, 1),
+                  seconds_per_case=round(seconds / max(1, done), 3), loadavg=os.getloadavg(),
+                  note="times measured while other jobs shared the machine", problems=problems)
+    print(f"cases {args.first}..{args.first + done - 1}: {total['exit_1']} exit 1, {total['tracebacks']} "
+          f"tracebacks, {total['exit_hang']} hangs, {total['files_left']} with files left, "
+          f"{total['problems']} with problems ({seconds:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

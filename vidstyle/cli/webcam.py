@@ -11,7 +11,8 @@ import typer
 from vidstyle.build import ProcessorSettings
 from vidstyle.cli.app import setup_logging
 from vidstyle.cli.options import (
-    DEFAULTS, Device, Json, MaxSide, Model, PreserveColor, Quiet, Strength, Style, StyleScale, Verbose, bounded, emit_json,
+    DEFAULTS, Device, Json, MaxSide, Model, PreserveColor, Quiet, Strength, Style, StyleScale, Verbose, bounded,
+    emit_json,
 )
 from vidstyle.io.camera import parse_camera, parse_size
 from vidstyle.stylize.registry import StyleRequest
@@ -29,7 +30,8 @@ def webcam_command(
                                                 "(at its own frame rate).")] = None,
     size: Annotated[str | None, typer.Option(help="Capture size WxH, e.g. 640x360.")] = None,
     target_fps: Annotated[float, typer.Option(help="Adapt the processing size to hold this frame rate "
-                                              "(0: fixed size).", callback=bounded(0, 240))] = W.get("target_fps", 15.0),
+                                              "(0: fixed size).", callback=bounded(0, 240))
+                          ] = W.get("target_fps", 15.0),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Record what is shown (.mp4 .mov "
                                                 ".mkv, H.264).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --output.")] = False,

@@ -14,14 +14,17 @@ from pathlib import Path
 
 from vidstyle.distributed.plan import Chunk, find_cuts, plan_chunks
 from vidstyle.distributed.worker import read_processor_file, render_chunk
-from vidstyle.errors import DamagedInputError, RenderInterrupted, ResourceUnavailableError, VidstyleError
+from vidstyle.errors import (
+    DamagedInputError, RenderInterrupted, ResourceUnavailableError, StorageError, VidstyleError,
+)
+from vidstyle.files import describe_os_error
 from vidstyle.io.atomic import atomic_output
 from vidstyle.job import (
     ProcessorFactory, RenderSettings, build_processor, check_files, check_segment_frames, fingerprint, guarded,
     open_render_source, open_work, replace_frames,
 )
-from vidstyle.render_plan import check_controls, output_first_number
 from vidstyle.pipeline import ProgressCallback, RenderResult, make_sink
+from vidstyle.render_plan import check_controls, output_first_number
 from vidstyle.resume import WorkDir, default_work_dir
 
 log = logging.getLogger("vidstyle")
@@ -191,6 +194,9 @@ def _result(ref, chunk: Chunk) -> dict:
         if isinstance(cause, VidstyleError):
             cause.args = (f"{where}: {cause}",)
             raise cause from None
+        if isinstance(cause, OSError):  # a full disk or a read-only folder where the worker writes
+            raise StorageError(f"{where}: {describe_os_error(cause, 'cannot write', Path(cause.filename or '.'))}"
+                               ) from None
         raise VidstyleError(f"{where}: {type(cause).__name__}: {cause}") from None
     except ray.exceptions.RayError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

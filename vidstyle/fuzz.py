@@ -69,7 +69,10 @@ def make_bases(folder: Path) -> dict[str, Path]:
     audio-only file, a clip with a title tag, a PNG sequence."""
     folder.mkdir(parents=True, exist_ok=True)
     frames = synth_frames(12, 64, 48, seed=5)
-    bases = {name: write_clip(folder / name, frames, fps=12) for name in ("clip.mp4", "clip.mkv", "clip.mov")}
+    bases = {name: write_clip(folder / name, frames, fps=12) for name in ("clip.mp4", "clip.mov")}
+    # bit-exact: the Matroska muxer otherwise writes a random segment id, and a seed would not give one file
+    raw = write_clip(folder / "raw.mkv", frames, fps=12)
+    bases["clip.mkv"] = _remux(raw, folder / "clip.mkv", {"fflags": "+bitexact"})
     bases["faststart.mp4"] = _remux(bases["clip.mp4"], folder / "faststart.mp4", {"movflags": "+faststart"})
     bases["audio.m4a"] = _remux(bases["clip.mp4"], folder / "audio.m4a", {}, video=False)
     bases["titled.mp4"] = _remux(bases["clip.mp4"], folder / "titled.mp4", {}, title="VIDSTYLE-TITLE-TAG")

@@ -5,12 +5,17 @@ process: exit 0 with a playable output, or exit 2 with one line and nothing at t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from vidstyle.fuzz import KINDS, CaseRunner, make_bases, make_case, run_case
 
+from clitools import FAST, decoded, run_cli, summary
+
 CASES = 60
 SEED = 2024
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +39,13 @@ def test_damaged_input(index, bases, runner, tmp_path):
     case = make_case(index, SEED, bases, tmp_path)
     outcome = run_case(runner, case, timeout=60)
     assert outcome.problems == [], (case.kind, case.base, case.argv[3:], outcome.stderr[-500:])
+
+
+def test_audio_timestamps_going_back(tmp_path, capsys):
+    """Found by benchmarks/fuzz.py (seed 0, case 514): flipped bytes in an MKV sent audio timestamps back,
+    which the MP4 muxer refused (exit 1 "internal error"); such packets are now dropped, as ffmpeg does."""
+    out = tmp_path / "out.mp4"
+    code, stdout, err = run_cli(["run", DATA / "audio_timestamps_back.mkv", "-o", out, *FAST, "--json",
+                                 "--segment-frames", "4"], capsys)
+    assert code == 0, err
+    assert len(decoded(out)[0]) == summary(stdout)["frames"] > 0

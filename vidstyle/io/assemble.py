@@ -94,6 +94,7 @@ def _copied_packets(input_path: Path, in_index: int, out_stream, t0: float, t1: 
         offset = int(round(t0 / tb))
         if t0 > 0:
             c.seek(int(t0 * av.time_base), backward=True)
+        last_dts = None
         for packet in c.demux(stream):
             if packet.pts is None or not packet.size:
                 continue
@@ -103,6 +104,10 @@ def _copied_packets(input_path: Path, in_index: int, out_stream, t0: float, t1: 
                 continue
             if t1 is not None and start >= t1:
                 break
+            if packet.dts is not None:
+                if (last_dts is not None and packet.dts <= last_dts) or packet.pts < packet.dts:
+                    continue  # a damaged timestamp (muxers refuse it): the packet is dropped, as ffmpeg would
+                last_dts = packet.dts
             yield _moved(packet, offset, out_stream)
 
 

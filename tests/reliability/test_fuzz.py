@@ -49,3 +49,19 @@ def test_audio_timestamps_going_back(tmp_path, capsys):
                                  "--segment-frames", "4"], capsys)
     assert code == 0, err
     assert len(decoded(out)[0]) == summary(stdout)["frames"] > 0
+
+
+def test_audio_headers_too_damaged_to_mux(bases, tmp_path, capsys):
+    """Found by benchmarks/fuzz.py (seed 0, case 956): flipped bytes in an MP4's AAC headers made the MKV
+    muxer refuse the audio (exit 1 "internal error"); the output now has the video only, with a warning."""
+    import av
+
+    case = make_case(956, 0, bases, tmp_path)
+    argv = [a for a in case.argv if a != "--quiet"]
+    code, stdout, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert "too damaged to copy" in err
+    out = Path(argv[argv.index("-o") + 1])
+    assert len(decoded(out)[0]) == summary(stdout)["frames"] > 0
+    with av.open(str(out)) as c:
+        assert not c.streams.audio

@@ -148,8 +148,25 @@ def assemble_video(segments: list[Path], first_pts: list[int], output: Path, inf
     ``last_pts`` the last frame's, in ``info.time_base`` units from the first frame, which the source
     shows at ``first_time`` seconds. Audio is copied packet for packet when the container takes its
     codec, else transcoded (AAC for MP4/MOV, Opus for MKV) with a notice. Rotation, language and
-    creation metadata are carried over.
+    creation metadata are carried over. Audio whose packets or headers are too damaged to mux is left
+    out with a warning (the video is the render's result; ffmpeg would stop).
     """
+    import av
+
+    args = (segments, first_pts, output, info)
+    kwargs = {"codec": codec, "first_time": first_time, "last_pts": last_pts}
+    try:
+        return _remux(*args, **kwargs, other_streams=True)
+    except av.FFmpegError as exc:
+        if isinstance(exc, OSError) or not info.has_audio:  # a full disk, or not the source's streams
+            raise
+        log.warning(f"warning: the audio of {info.path} is too damaged to copy ({exc}); the output has none")
+        return _remux(*args, **kwargs, other_streams=False)
+
+
+def _remux(segments: list[Path], first_pts: list[int], output: Path, info: VideoInfo, *, codec: str,
+                   first_time: float, last_pts: int, other_streams: bool) -> AssemblyReport:
+    """:func:`assemble_video`, with the source's audio and subtitles only when ``other_streams``."""
     import av
 
     suffix = output.suffix.lower()
@@ -174,7 +191,7 @@ def assemble_video(segments: list[Path], first_pts: list[int], output: Path, inf
                 lang = src.streams.video[0].metadata.get("language")
                 if lang:
                     out_video.metadata["language"] = lang
-                for s in src.streams:
+                for s in src.streams if other_streams else ():
                     if s.type == "audio":
                         name = s.codec_context.codec.canonical_name
                         if name in AUDIO_COPY_OK[suffix]:

@@ -40,3 +40,11 @@ class RenderInterrupted(VidstyleError):
     """Ctrl-C during a render; the work folder keeps what is finished."""
 
     exit_code = 130
+
+
+class StorageError(ResourceUnavailableError):
+    """The disk said no: no space left, a read-only filesystem, a path that cannot be created."""
+
+
+class DamagedInputError(UserInputError):
+    """The input is damaged beyond use (no frame decodes), or damaged at all with ``--strict``."""

@@ -206,7 +206,8 @@ def test_a_ray_chunk_worker_paints_its_frames_with_the_same_controls(plate, tmp_
     warmed up on 2 frames gets the controls of frames 4..11, as the whole render does."""
     from vidstyle.distributed.plan import Chunk
     from vidstyle.distributed.worker import render_chunk
-    from vidstyle.job import fingerprint, open_render_source, render_plan
+    from vidstyle.job import fingerprint, open_render_source
+    from vidstyle.render_plan import render_plan
 
     controls = ControlSpec(strength="0:(1), 11:(0.3)", style=CROSSFADE)
     job = settings(plate, tmp_path / "out" / "o.%04d.png", controls)

@@ -80,6 +80,8 @@ def test_image_sequence_seeks_by_index(tmp_path):
 def test_work_dir_orders_segments_by_first_frame(tmp_path):
     """Segments finished out of order (two workers) are listed, resumed and chained by first frame."""
     work = _work(tmp_path / "w")
+    for first in (0, 10):  # the segments' files (a record without its file is redone on resume)
+        work.segment_path(first, ".mkv").write_bytes(b"video")
     work.finish_segment(Segment(10, 5, 1000, 1400), {"x": torch.tensor([2.0])})
     assert work.contiguous_end() == 0
     work.finish_segment(Segment(0, 10, 0, 900), {"x": torch.tensor([1.0])})

@@ -12,7 +12,6 @@ from vidstyle.cli.options import (
     Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet, Strength, Style,
     StyleScale, Verbose, emit_json,
 )
-from vidstyle.errors import UserInputError
 
 if TYPE_CHECKING:  # torch, OpenCV and the networks load when the command runs, not for a --help
     from vidstyle.build import ProcessorSettings
@@ -59,11 +58,10 @@ def image_command(
     from vidstyle.build import ProcessorSettings
     from vidstyle.stylize.registry import StyleRequest
 
+    from vidstyle.files import check_output
+
     setup_logging(quiet)
-    if output.exists() and not overwrite:
-        raise UserInputError(f"the output {output} exists; add --overwrite to replace it")
-    if output.resolve() == input.resolve():
-        raise UserInputError(f"the output {output} is the input: vidstyle never overwrites its input")
+    check_output(input, output, overwrite)
     request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
                            preserve_color=preserve_color, style_scale=style_scale)
     settings = ProcessorSettings(style=request, device=device, temporal=False, max_side=max_side or IMAGE_MAX_SIDE,

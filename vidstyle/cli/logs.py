@@ -35,5 +35,7 @@ def setup_logging(quiet: bool) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("vidstyle: %(message)s"))
         logger.addHandler(handler)
+    else:  # without any handler, logging's last resort would still print warnings
+        logger.addHandler(logging.NullHandler())
     logger.setLevel(logging.INFO)
     logger.propagate = False

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vidstyle.cli.options import Json, Verbose, emit_json
+from vidstyle.cli.options import Json, Verbose, bounded, emit_json
 
 
 def metrics_command(
@@ -15,7 +15,7 @@ def metrics_command(
                                           show_default=False)],
     output: Annotated[Path, typer.Argument(help="The stylized video.", show_default=False)],
     style: Annotated[Path | None, typer.Option(help="The style image, for style/content distances.")] = None,
-    max_frames: Annotated[int, typer.Option(help="Frames to measure.")] = 60,
+    max_frames: Annotated[int, typer.Option(help="Frames to measure.", callback=bounded(1))] = 60,
     verbose: Verbose = False,
     json: Json = False,
 ) -> None:

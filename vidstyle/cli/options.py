@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,27 @@ from vidstyle.config import load_defaults
 
 DEFAULTS = load_defaults()
 
+
+def bounded(low: float | None = None, high: float | None = None, *, above: float | None = None) -> Callable:
+    """A typer callback refusing a number outside [low, high] (or not above ``above``), NaN or infinity:
+    ``--temporal-weight -5`` is one line and exit 2 (None, an option left out, passes)."""
+    def check(value: float | int | None) -> float | int | None:
+        if value is None:
+            return value
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"must be a finite number, got {value}")
+        if low is not None and high is not None and not low <= value <= high:
+            raise typer.BadParameter(f"must be between {low:g} and {high:g}, got {value:g}")
+        if above is not None and value <= above:
+            raise typer.BadParameter(f"must be more than {above:g}, got {value:g}")
+        if low is not None and value < low:
+            raise typer.BadParameter(f"must be at least {low:g}, got {value:g}")
+        if high is not None and value > high:
+            raise typer.BadParameter(f"must be at most {high:g}, got {value:g}")
+        return value
+    return check
+
+
 Style = Annotated[str | None, typer.Option(
     "--style", "-s", help="A preset name (`vidstyle styles list`), an image file, or a blend "
     "NAME:W,NAME:W of presets of one family.")]
@@ -25,14 +47,17 @@ Method = Annotated[str, typer.Option(
 Device = Annotated[str, typer.Option(help="auto picks CUDA, then MPS, then the CPU.")]
 MaxSide = Annotated[int | None, typer.Option(
     "--max-side", help="Processing size (long side) in pixels; the output keeps the input size. "
-    "Default 640 on CPU, 1280 on CUDA.")]
-Strength = Annotated[float, typer.Option(help="0..1: blend of the input (0) and the painting (1).")]
-Iterations = Annotated[int | None, typer.Option(help="Optimisation steps per frame (--method optimize).")]
+    "Default 640 on CPU, 1280 on CUDA.", callback=bounded(32, 16384))]
+Strength = Annotated[float, typer.Option(help="0..1: blend of the input (0) and the painting (1).",
+                                          callback=bounded(0, 1))]
+Iterations = Annotated[int | None, typer.Option(help="Optimisation steps per frame (--method optimize).",
+                                                callback=bounded(1, 100_000))]
 Model = Annotated[Path | None, typer.Option(
     help="A Johnson-style per-style network (pytorch/examples fast_neural_style .pth); replaces --style.")]
 PreserveColor = Annotated[bool, typer.Option("--preserve-color", help="Keep the input's colours; "
                                              "transfer only the painting's strokes (luminance).")]
-StyleScale = Annotated[float, typer.Option(help="Bigger than 1 paints bigger strokes.")]
+StyleScale = Annotated[float, typer.Option(help="Bigger than 1 paints bigger strokes (0.1..10).",
+                                            callback=bounded(0.1, 10))]
 Precision = Annotated[str, typer.Option(
     help="Arithmetic of the feed-forward network: auto (bf16 on CPUs with native bf16, else fp32), "
     "fp32, bf16 or fp16 (GPU).")]
@@ -73,10 +98,12 @@ ReactSmooth = Annotated[float, typer.Option(help="Zero-phase smoothing time cons
 Bpm = Annotated[float | None, typer.Option(help="Tempo for beat keys (8b); default: tracked in the audio.")]
 Matte = Annotated[str | None, typer.Option(
     help="PATTERN of matte images or 'alpha': paint only inside the matte; outside stays the input.")]
-Fps = Annotated[float, typer.Option(help="Frame rate of image-sequence input.")]
+Fps = Annotated[float, typer.Option(help="Frame rate of image-sequence input.",
+                                    callback=bounded(high=1000, above=0))]
 Start = Annotated[str | None, typer.Option(help="Start time: seconds or HH:MM:SS.mmm.")]
 End = Annotated[str | None, typer.Option(help="End time: seconds or HH:MM:SS.mmm.")]
-MaxFrames = Annotated[int | None, typer.Option(help="Stop after this many frames (trial runs).")]
+MaxFrames = Annotated[int | None, typer.Option(help="Stop after this many frames (trial runs).",
+                                               callback=bounded(1))]
 
 
 _CONTROLS = (  # (parameter, option, default)

@@ -10,7 +10,7 @@ import typer
 from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
     DEFAULTS, Device, End, Fps, Iterations, Json, MaxFrames, MaxSide, Method, Model, Output, Precision,
-    PreserveColor, Quiet, Start, Style, Verbose, emit_json, with_controls,
+    PreserveColor, Quiet, Start, Style, Verbose, bounded, emit_json, with_controls,
 )
 from vidstyle.cli.progress import frame_progress
 from vidstyle.distributed import DEFAULT_CHUNK_FRAMES, DEFAULT_WARMUP_FRAMES
@@ -34,7 +34,7 @@ def run_command(
     = False,
     flow: Annotated[str, typer.Option(help="auto, dis, farneback or raft (optical flow on the input).")] = R["flow"],
     flow_scale: Annotated[float, typer.Option(help="Compute DIS/Farneback flow at this fraction of the "
-                                              "processing size.")] = 1.0,
+                                              "processing size (0..1].", callback=bounded(high=1, above=0))] = 1.0,
     raft_weights: Annotated[Path | None, typer.Option(help="A local RAFT state dict (torchvision).")] = None,
     device: Device = "auto",
     max_side: MaxSide = None,
@@ -52,13 +52,15 @@ def run_command(
     end: End = None,
     max_frames: MaxFrames = None,
     codec: Annotated[str, typer.Option(help="h264, hevc, prores or ffv1.")] = R["codec"],
-    crf: Annotated[int, typer.Option(help="H.264/HEVC quality: lower is better (0..51).")] = R["crf"],
+    crf: Annotated[int, typer.Option(help="H.264/HEVC quality: lower is better (0..51).",
+                                    callback=bounded(0, 51))] = R["crf"],
     preset: Annotated[str, typer.Option(help="x264 speed preset.")] = R["preset"],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted render.")] = False,
     work_dir: Annotated[Path | None, typer.Option(help="Where finished segments are kept (default: "
                                                   "beside the output).")] = None,
-    segment_frames: Annotated[int, typer.Option(help="Frames per resumable segment.")] = R["segment_frames"],
+    segment_frames: Annotated[int, typer.Option(help="Frames per resumable segment.",
+                                               callback=bounded(1))] = R["segment_frames"],
     start_number: Annotated[int | None, typer.Option(help="Number of the first frame of an image-sequence "
                                                      "output (default: the input's own numbers, else 1).")]
     = None,
@@ -70,10 +72,12 @@ def run_command(
                                             help="Render chunks as Ray tasks: on the cluster at ADDRESS, or "
                                             "(auto) the running one, else a local one.")] = None,
     chunk_frames: Annotated[int, typer.Option(help="With --ray: frames per chunk (chunks also start at "
-                                              "scene cuts).")] = DEFAULT_CHUNK_FRAMES,
+                                              "scene cuts).", callback=bounded(1))] = DEFAULT_CHUNK_FRAMES,
     warmup_frames: Annotated[int, typer.Option(help="With --ray: frames painted before each chunk and "
-                                               "thrown away, so its first frame matches the one before."
-                                               )] = DEFAULT_WARMUP_FRAMES,
+                                               "thrown away, so its first frame matches the one before.",
+                                               callback=bounded(0))] = DEFAULT_WARMUP_FRAMES,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse a damaged input (by default, like ffmpeg, "
+                                         "damaged packets are skipped with a warning).")] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json: Json = False,
@@ -104,7 +108,8 @@ def run_command(
                               encode=EncodeSettings(codec=codec, crf=crf, preset=preset), fps=fps, start=start,
                               end=end, max_frames=max_frames, overwrite=overwrite, resume=resume,
                               work_dir=work_dir, segment_frames=segment_frames, controls=controls,
-                              start_number=start_number, write_confidence=write_confidence)
+                              start_number=start_number, write_confidence=write_confidence,
+                              strict=strict)
     with frame_progress("painting", quiet) as progress:
         if ray is None:
             summary = run_job(settings, progress).summary(settings)
@@ -113,7 +118,8 @@ def run_command(
 
             done = render_on_ray(settings, ray, chunk_frames=chunk_frames, warmup=warmup_frames, progress=progress)
             summary = render_summary(settings, done.result, done.processor) | {
-                "chunks": done.chunks, "chunks_rendered": done.chunks_rendered, "workers": done.workers}
+                "chunks": done.chunks, "chunks_rendered": done.chunks_rendered, "workers": done.workers,
+                "damaged_packets": 0, "frames_lost": 0}  # a Ray render refuses damaged input
     summary["first_frame_seconds"] = progress.first_frame_seconds
     if json:
         emit_json(summary)

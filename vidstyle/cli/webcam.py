@@ -10,7 +10,8 @@ import typer
 
 from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
-    DEFAULTS, Device, Json, MaxSide, Model, PreserveColor, Quiet, Strength, Style, StyleScale, Verbose, emit_json,
+    DEFAULTS, Device, Json, MaxSide, Model, PreserveColor, Quiet, Strength, Style, StyleScale, Verbose, bounded,
+    emit_json,
 )
 
 W = DEFAULTS.get("webcam", {})
@@ -25,14 +26,16 @@ def webcam_command(
                                                 "(at its own frame rate).")] = None,
     size: Annotated[str | None, typer.Option(help="Capture size WxH, e.g. 640x360.")] = None,
     target_fps: Annotated[float, typer.Option(help="Adapt the processing size to hold this frame rate "
-                                              "(0: fixed size).")] = W.get("target_fps", 15.0),
+                                              "(0: fixed size).", callback=bounded(0, 240))
+                          ] = W.get("target_fps", 15.0),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Record what is shown (.mp4 .mov "
                                                 ".mkv, H.264).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --output.")] = False,
     virtual_cam: Annotated[bool, typer.Option("--virtual-cam", help="Send the frames to a virtual camera "
                                               "(needs pyvirtualcam: pip install 'vidstyle[virtualcam]').")] = False,
     no_window: Annotated[bool, typer.Option("--no-window", help="Show no window (headless).")] = False,
-    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames shown.")] = None,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames shown.",
+                                                   callback=bounded(1))] = None,
     no_temporal: Annotated[bool, typer.Option("--no-temporal", help="Stylize each frame on its own "
                                               "(flickers; faster).")] = False,
     device: Device = "auto",

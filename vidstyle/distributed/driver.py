@@ -7,18 +7,24 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from vidstyle.distributed.plan import Chunk, find_cuts, plan_chunks
 from vidstyle.distributed.worker import read_processor_file, render_chunk
-from vidstyle.errors import RenderInterrupted, ResourceUnavailableError, VidstyleError
+from vidstyle.errors import (
+    DamagedInputError, RenderInterrupted, ResourceUnavailableError, StorageError, VidstyleError,
+)
+from vidstyle.files import describe_os_error
 from vidstyle.io.atomic import atomic_output
 from vidstyle.job import (
-    ProcessorFactory, RenderSettings, build_processor, check_controls, check_files, check_segment_frames,
-    fingerprint, open_render_source, output_first_number, prepare_output,
+    ProcessorFactory, RenderSettings, build_processor, check_files, check_segment_frames, fingerprint, guarded,
+    open_render_source, open_work, replace_frames,
 )
 from vidstyle.pipeline import ProgressCallback, RenderResult, make_sink
+from vidstyle.render_plan import check_controls, output_first_number
 from vidstyle.resume import WorkDir, default_work_dir
 
 log = logging.getLogger("vidstyle")
@@ -86,6 +92,17 @@ def _plan(work: WorkDir, settings: RenderSettings, chunk_frames: int, warmup: in
     return chunks
 
 
+@contextmanager
+def _undamaged(settings: RenderSettings) -> Iterator[None]:
+    """Refuse a damaged input (the render's sources are ``strict``) with what to do instead."""
+    try:
+        yield
+    except DamagedInputError:
+        raise DamagedInputError(f"{settings.input} is damaged; --ray renders need an undamaged input (frames "
+                                "lost to damage would shift the chunks): render it without --ray, which "
+                                "skips damaged packets") from None
+
+
 def _absolute(settings: RenderSettings) -> RenderSettings:
     """Paths as the workers must see them (their working folder is not the driver's)."""
     return replace(settings, input=settings.input.absolute(), output=settings.output.absolute(),
@@ -99,29 +116,32 @@ def render_on_ray(settings: RenderSettings, address: str = "auto", *, chunk_fram
     warmed up on ``warmup`` frames before it; ``--resume`` renders only the chunks not finished."""
     check_segment_frames(settings)
     check_controls(settings)
-    check_files(settings)
-    settings = _absolute(settings)
+    replaced = check_files(settings)
+    # chunks are frame ranges found by seeking; frames lost to damage would shift them: refuse damage
+    settings = replace(_absolute(settings), strict=True)
     plan_chunks(1, [], chunk_frames, warmup)  # checks the values before any work
     key = fingerprint(settings, settings.processing.device) | {"chunk_frames": chunk_frames, "warmup": warmup}
-    work = WorkDir(settings.work_dir, key, resume=settings.resume, overwrite=settings.overwrite)
-    prepare_output(settings)
-    chunks = _plan(work, settings, chunk_frames, warmup)
-    source = open_render_source(settings)
-    total = source.count_frames()
-    resumed = work.frames_done
-    missing = [c for c in chunks if work.contiguous_end(c.first) < c.end]
-    if missing:
-        connect(address)
-    start = time.perf_counter()
-    results = _run_tasks(missing, settings, work, key, build, progress, resumed, total) if missing else []
-    if work.contiguous_end() < total:
-        raise VidstyleError(f"the work folder {work.path} misses frames from {work.contiguous_end()} on")
-    processor = read_processor_file(work)
-    info = source.info
-    sink = make_sink(info, tuple(processor.pop("size")), settings.output, work, settings.encode,
-                     settings.segment_frames)
-    first_number = output_first_number(settings, source)
-    report = sink.assemble(settings.output, first_time=source.first_time or 0.0, first_number=first_number)
+    with _undamaged(settings):
+        source = open_render_source(settings)
+    work, need = open_work(settings, source.info, key)
+    with guarded(work, settings.output, need), _undamaged(settings):
+        replace_frames(replaced)
+        chunks = _plan(work, settings, chunk_frames, warmup)
+        total = source.count_frames()
+        resumed = work.frames_done
+        missing = [c for c in chunks if work.contiguous_end(c.first) < c.end]
+        if missing:
+            connect(address)
+        start = time.perf_counter()
+        results = _run_tasks(missing, settings, work, key, build, progress, resumed, total) if missing else []
+        if work.contiguous_end() < total:
+            raise VidstyleError(f"the work folder {work.path} misses frames from {work.contiguous_end()} on")
+        processor = read_processor_file(work)
+        info = source.info
+        sink = make_sink(info, tuple(processor.pop("size")), settings.output, work, settings.encode,
+                         settings.segment_frames)
+        first_number = output_first_number(settings, source)
+        report = sink.assemble(settings.output, first_time=source.first_time or 0.0, first_number=first_number)
     result = RenderResult(output=settings.output, frames=work.frames_done, seconds=time.perf_counter() - start,
                           resumed_frames=resumed, audio_copied=report.audio_copied if report else 0,
                           audio_transcoded=report.audio_transcoded if report else 0)
@@ -174,6 +194,9 @@ def _result(ref, chunk: Chunk) -> dict:
         if isinstance(cause, VidstyleError):
             cause.args = (f"{where}: {cause}",)
             raise cause from None
+        if isinstance(cause, OSError):  # a full disk or a read-only folder where the worker writes
+            raise StorageError(f"{where}: {describe_os_error(cause, 'cannot write', Path(cause.filename or '.'))}"
+                               ) from None
         raise VidstyleError(f"{where}: {type(cause).__name__}: {cause}") from None
     except ray.exceptions.RayError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -17,8 +17,9 @@ from pathlib import Path
 from vidstyle.distributed.plan import Chunk
 from vidstyle.io.atomic import atomic_output
 from vidstyle.job import ProcessorFactory, RenderSettings, build_processor, describe_processor, load_processor
-from vidstyle.job import open_render_source, render_plan
+from vidstyle.job import open_render_source
 from vidstyle.pipeline import make_sink, render_segment
+from vidstyle.render_plan import render_plan
 from vidstyle.resume import WorkDir
 
 PROCESSOR_FILE = "processor.json"  # output frame size and processor description, for the driver

@@ -65,6 +65,7 @@ def _video_packets(segments: list[Path], first_pts: list[int], time_base: Fracti
     """
     import av
 
+    last_dts = None
     for seg, pts in zip(segments, first_pts):
         with av.open(str(seg)) as c:
             stream = c.streams.video[0]
@@ -73,7 +74,14 @@ def _video_packets(segments: list[Path], first_pts: list[int], time_base: Fracti
         with av.open(str(seg)) as c:
             for packet in c.demux(c.streams.video[0]):
                 if packet.size:
-                    yield _moved(packet, shift, out_stream)
+                    packet = _moved(packet, shift, out_stream)
+                    # a gap in the pts (frames lost in a damaged input) can give the next segment's
+                    # encoder delay an earlier dts than the last one: muxers need them rising
+                    if packet.dts is not None:
+                        if last_dts is not None and packet.dts <= last_dts:
+                            packet.dts = last_dts + 1
+                        last_dts = packet.dts
+                    yield packet
 
 
 def _copied_packets(input_path: Path, in_index: int, out_stream, t0: float, t1: float | None) -> Iterator:
@@ -86,6 +94,7 @@ def _copied_packets(input_path: Path, in_index: int, out_stream, t0: float, t1: 
         offset = int(round(t0 / tb))
         if t0 > 0:
             c.seek(int(t0 * av.time_base), backward=True)
+        last_dts = None
         for packet in c.demux(stream):
             if packet.pts is None or not packet.size:
                 continue
@@ -95,6 +104,10 @@ def _copied_packets(input_path: Path, in_index: int, out_stream, t0: float, t1: 
                 continue
             if t1 is not None and start >= t1:
                 break
+            if packet.dts is not None:
+                if (last_dts is not None and packet.dts <= last_dts) or packet.pts < packet.dts:
+                    continue  # a damaged timestamp (muxers refuse it): the packet is dropped, as ffmpeg would
+                last_dts = packet.dts
             yield _moved(packet, offset, out_stream)
 
 
@@ -135,8 +148,25 @@ def assemble_video(segments: list[Path], first_pts: list[int], output: Path, inf
     ``last_pts`` the last frame's, in ``info.time_base`` units from the first frame, which the source
     shows at ``first_time`` seconds. Audio is copied packet for packet when the container takes its
     codec, else transcoded (AAC for MP4/MOV, Opus for MKV) with a notice. Rotation, language and
-    creation metadata are carried over.
+    creation metadata are carried over. Audio whose packets or headers are too damaged to mux is left
+    out with a warning (the video is the render's result; ffmpeg would stop).
     """
+    import av
+
+    args = (segments, first_pts, output, info)
+    kwargs = {"codec": codec, "first_time": first_time, "last_pts": last_pts}
+    try:
+        return _remux(*args, **kwargs, other_streams=True)
+    except av.FFmpegError as exc:
+        if isinstance(exc, OSError) or not info.has_audio:  # a full disk, or not the source's streams
+            raise
+        log.warning(f"warning: the audio of {info.path} is too damaged to copy ({exc}); the output has none")
+        return _remux(*args, **kwargs, other_streams=False)
+
+
+def _remux(segments: list[Path], first_pts: list[int], output: Path, info: VideoInfo, *, codec: str,
+                   first_time: float, last_pts: int, other_streams: bool) -> AssemblyReport:
+    """:func:`assemble_video`, with the source's audio and subtitles only when ``other_streams``."""
     import av
 
     suffix = output.suffix.lower()
@@ -161,7 +191,7 @@ def assemble_video(segments: list[Path], first_pts: list[int], output: Path, inf
                 lang = src.streams.video[0].metadata.get("language")
                 if lang:
                     out_video.metadata["language"] = lang
-                for s in src.streams:
+                for s in src.streams if other_streams else ():
                     if s.type == "audio":
                         name = s.codec_context.codec.canonical_name
                         if name in AUDIO_COPY_OK[suffix]:

@@ -36,8 +36,8 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
     w, sep, h = text.lower().partition("x")
-    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 16 or int(h) < 16:
-        raise UserInputError(f"--size must be WxH with sides of at least 16 pixels, like 640x360; got {text!r}")
+    if not sep or not w.isdigit() or not h.isdigit() or not (16 <= int(w) <= 8192 and 16 <= int(h) <= 8192):
+        raise UserInputError(f"--size must be WxH with sides of 16 to 8192 pixels, like 640x360; got {text!r}")
     return int(w), int(h)
 
 

@@ -15,7 +15,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from vidstyle.errors import UserInputError
+from vidstyle.errors import DamagedInputError, UserInputError
+from vidstyle.io.damage import DamageReport, TolerantDecoder
 from vidstyle.io.sequence import find_sequence, is_pattern
 
 
@@ -113,53 +114,54 @@ class _Window:
 
 
 class VideoFileSource:
-    """Decode a video file with PyAV (threaded decoding), keeping pts, rotation and colour tags."""
+    """Decode a video file with PyAV (threaded decoding), keeping pts, rotation and colour tags.
+
+    Like ffmpeg, decoding goes on past packets the demuxer or decoder rejects; ``damage`` counts them
+    and the frames lost. With ``strict`` the first damage is an error. No decodable frame is an error.
+    """
 
     def __init__(self, path: Path, *, start: float | None = None, end: float | None = None,
-                 max_frames: int | None = None) -> None:
-        import av
-
+                 max_frames: int | None = None, strict: bool = False) -> None:
         self.path = Path(path)
         self.window = _Window(start, end, max_frames)
         self.first_time: float | None = None
         self.frames_decoded = 0  # frames decoded so far, kept or not (seeking keeps this low)
         self._pts: list[int] | None = None
+        self._decoder = TolerantDecoder(self.path, strict)
+        self.damage = DamageReport()  # of the last frames() iteration
         if not self.path.exists():
             raise UserInputError(f"input not found: {self.path}")
         if self.path.is_dir():
             raise UserInputError(f"input is a folder with no numbered images: {self.path}")
-        try:
-            with av.open(str(self.path)) as container:
-                if not container.streams.video:
-                    raise UserInputError(f"{self.path} has no video stream")
-                stream = container.streams.video[0]
-                first = next(container.decode(stream), None)
-                if first is None:
-                    raise UserInputError(f"{self.path} has no decodable video frames")
-                rate = stream.average_rate or stream.guessed_rate or Fraction(24)
-                count = stream.frames or None
-                if count is None and container.duration:
-                    count = int(container.duration / 1_000_000 * rate)
-                self.info = VideoInfo(
-                    path=self.path, width=first.width, height=first.height,
-                    time_base=Fraction(stream.time_base), frame_rate=Fraction(rate),
-                    frame_count=count, rotation=_normalise_rotation(first.rotation),
-                    color=ColorInfo(int(first.colorspace or 2), int(first.color_primaries or 2),
-                                    int(first.color_trc or 2), int(first.color_range or 0)),
-                    has_audio=bool(container.streams.audio),
-                )
-        except av.FFmpegError as exc:
-            raise UserInputError(f"cannot read {self.path}: not a video or damaged ({exc.strerror or exc})") from None
+        with self._decoder.open() as container:
+            if not container.streams.video:
+                raise UserInputError(f"{self.path} has no video stream")
+            stream = container.streams.video[0]
+            first = next(self._decoder.frames(container, stream, DamageReport()), None)
+            if first is None:
+                raise DamagedInputError(f"{self.path} has no decodable video frames")
+            rate = stream.average_rate or stream.guessed_rate or Fraction(24)
+            count = stream.frames or None
+            if count is None and container.duration:
+                count = int(container.duration / 1_000_000 * rate)
+            self.info = VideoInfo(
+                path=self.path, width=first.width, height=first.height,
+                time_base=Fraction(stream.time_base or Fraction(1, 90000)), frame_rate=Fraction(rate),
+                frame_count=count, rotation=_normalise_rotation(first.rotation),
+                color=ColorInfo(int(first.colorspace or 2), int(first.color_primaries or 2),
+                                int(first.color_trc or 2), int(first.color_range or 0)),
+                has_audio=bool(container.streams.audio),
+            )
 
     def window_pts(self) -> list[int]:
-        """pts of every frame the render keeps, in display order, from the packets (nothing decoded)."""
-        import av
-
+        """pts of every frame the render keeps, in display order, from the packets (nothing decoded;
+        unreadable packets are skipped, as decoding skips them)."""
         if self._pts is None:
             window, tb = self.window, self.info.time_base
-            with av.open(str(self.path)) as container:
+            with self._decoder.open() as container:
                 stream = container.streams.video[0]
-                pts = sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size)
+                pts = sorted(p.pts for p in self._decoder.packets(container, stream, DamageReport())
+                             if p.pts is not None and p.size)
             keep = [p for p in pts if (window.start is None or float(p * tb) >= window.start - 1e-6)
                     and (window.end is None or float(p * tb) < window.end - 1e-6)]
             self._pts = keep[:window.max_frames] if window.max_frames else keep
@@ -170,7 +172,7 @@ class VideoFileSource:
     def count_frames(self) -> int:
         return len(self.window_pts())
 
-    def _decode_from(self, container, stream, target: int | None) -> Iterator:
+    def _decode_from(self, container, stream, target: int | None, damage: DamageReport) -> Iterator:
         """Decoded frames from the keyframe at or before pts ``target`` (from the start when None).
 
         A demuxer seeks by decoding time, so the keyframe found may show after ``target`` (B-frames):
@@ -183,7 +185,7 @@ class VideoFileSource:
                 container.seek(max(target - back, lowest), stream=stream, backward=True)
             elif self.window.start:
                 container.seek(int(self.window.start / self.info.time_base), stream=stream, backward=True)
-            decoded = container.decode(stream)
+            decoded = self._decoder.frames(container, stream, damage)
             first = next(decoded, None)
             if first is None or target is None or first.pts is None or first.pts <= target \
                     or target - back <= lowest:
@@ -194,8 +196,10 @@ class VideoFileSource:
             back = max(2 * back, int(1 / self.info.time_base))
 
     def frames(self, start: int = 0) -> Iterator[Frame]:
-        import av
-
+        """Frames from render index ``start`` on, seeking to the ``start``-th packet's pts. Damaged
+        packets are skipped and counted in ``self.damage``. Indices count decoded frames, so after
+        frames lost to damage a seek lands early (:class:`vidstyle.pipeline.cursor.FrameCursor` skips
+        the frames a resumed render already has)."""
         info, window = self.info, self.window
         tb = info.time_base
         first_pts: int | None = None
@@ -205,32 +209,33 @@ class VideoFileSource:
             if start >= len(pts_list):
                 return
             first_pts, target = pts_list[0], pts_list[start]
-        with av.open(str(self.path)) as container:
+        damage = self.damage = DamageReport()
+        with self._decoder.open() as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             index = start
             last_pts = -1
-            try:
-                for frame in self._decode_from(container, stream, target):
-                    self.frames_decoded += 1
-                    pts = frame.pts if frame.pts is not None else last_pts + 1
-                    last_pts = pts
-                    if target is not None and pts < target:
-                        continue
-                    seconds = float(pts * tb)
-                    if window.start is not None and seconds < window.start - 1e-6:
-                        continue
-                    if window.end is not None and seconds >= window.end - 1e-6:
-                        break
-                    if first_pts is None:
-                        first_pts = pts
-                        self.first_time = seconds
-                    yield Frame(frame.to_ndarray(format="rgb24"), pts - first_pts, index)
-                    index += 1
-                    if window.max_frames and index >= window.max_frames:
-                        break
-            except av.FFmpegError as exc:
-                raise UserInputError(f"{self.path} is damaged: decoding failed after frame {index} ({exc})") from None
+            for frame in self._decode_from(container, stream, target, damage):
+                self.frames_decoded += 1
+                pts = frame.pts if frame.pts is not None else last_pts + 1
+                if pts <= last_pts:  # a damaged stream may repeat or reorder timestamps: keep them rising
+                    damage.frames_lost += 1
+                    continue
+                last_pts = pts
+                if target is not None and pts < target:
+                    continue
+                seconds = float(pts * tb)
+                if window.start is not None and seconds < window.start - 1e-6:
+                    continue
+                if window.end is not None and seconds >= window.end - 1e-6:
+                    break
+                if first_pts is None:
+                    first_pts = pts
+                    self.first_time = seconds
+                yield Frame(frame.to_ndarray(format="rgb24"), pts - first_pts, index)
+                index += 1
+                if window.max_frames and index >= window.max_frames:
+                    break
         if index == start == 0:
             raise UserInputError(f"no frames of {self.path} fall in the requested --start/--end range")
 
@@ -311,9 +316,9 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def open_source(path: str | Path, *, fps: float = 24.0, start: float | None = None,
-                end: float | None = None, max_frames: int | None = None) -> FrameSource:
+                end: float | None = None, max_frames: int | None = None, strict: bool = False) -> FrameSource:
     """A video file, a printf pattern or a folder of numbered images."""
     p = Path(path)
     if is_pattern(p) or p.is_dir():
         return ImageSequenceSource(p, fps=fps, start=start, end=end, max_frames=max_frames)
-    return VideoFileSource(p, start=start, end=end, max_frames=max_frames)
+    return VideoFileSource(p, start=start, end=end, max_frames=max_frames, strict=strict)

@@ -13,6 +13,7 @@ import torch
 from vidstyle.build import ProcessorSettings, build_processor
 from vidstyle.device import default_max_side
 from vidstyle.errors import UserInputError
+from vidstyle.files import check_output
 from vidstyle.io.camera import CameraLostError, open_capture
 from vidstyle.io.writer import EncodeSettings, check_output_container
 from vidstyle.live.adaptive import AdaptiveSize
@@ -60,11 +61,7 @@ def check_webcam_files(settings: WebcamSettings) -> None:
     if out is None:
         return
     check_output_container(out, EncodeSettings())
-    if settings.source is not None and out.exists() and settings.source.exists() \
-            and os.path.samefile(out, settings.source):
-        raise UserInputError(f"the output {out} is the --source file: vidstyle never overwrites its input")
-    if out.exists() and not settings.overwrite:
-        raise UserInputError(f"the output {out} exists; add --overwrite to replace it")
+    check_output(settings.source, out, settings.overwrite)
 
 
 def start_webcam(settings: WebcamSettings, *, display: Display | None = None) -> LiveResult:

@@ -59,7 +59,7 @@ def render(source: FrameSource, processor: FrameProcessor, output: Path, work: W
     sink = make_sink(info, processor.output_size(info.width, info.height), output, work, encode, segment_frames)
     skip = work.contiguous_end()
     state = work.state_before(skip)
-    cursor = FrameCursor(source)
+    cursor = FrameCursor(source, work.pts_before)
     done = skip
 
     def on_frame(message: FrameMessage) -> None:

@@ -1,7 +1,7 @@
 """A render's per-frame plan: each frame's :class:`FrameControls` (from the :class:`ControlTrack`, exactly
 the values ``vidstyle curves`` reports) and what becomes of the painted frame (matte, float output).
 
-:func:`vidstyle.job.render_plan` builds one from the render's settings, so a local render and a Ray
+:func:`vidstyle.render_plan.render_plan` builds one from the render's settings, so a local render and a Ray
 chunk worker paint every frame with the same values.
 """
 

@@ -18,7 +18,7 @@ import torch
 from benchmarks.common import best_ms, device_name, write_results
 from vidstyle.device import resolve_device
 from vidstyle.stylize.feedforward import Cin26Stylizer, JohnsonStylizer, MagentaStylizer, NetworkStylizer
-from vidstyle.stylize.nets import JohnsonTransformer
+from vidstyle.stylize.johnson import JohnsonTransformer
 from vidstyle.stylize.styles import all_presets
 
 SIZES = ((640, 360), (1280, 720))

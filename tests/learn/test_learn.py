@@ -14,7 +14,8 @@ from vidstyle.learn.data import CropSampler
 from vidstyle.learn.preset import learn_preset
 from vidstyle.learn.settings import LearnSettings
 from vidstyle.learn.trainer import StyleLearner
-from vidstyle.stylize.nets import CIN_PARAM_DIM, load_cin26
+from vidstyle.stylize.nets import CIN_PARAM_DIM
+from vidstyle.stylize.weights import load_cin26
 from vidstyle.stylize.styles import CIN26, all_presets, builtin_params, resolve_style
 from vidstyle.synth import synth_frames, write_clip
 

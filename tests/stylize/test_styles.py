@@ -70,7 +70,7 @@ class TestPresets:
 
     def test_cin_blend_is_the_networks_mix(self):
         """Built-in blends paint bit-identically to the network mixing its 26 styles (weights sum to 1)."""
-        from vidstyle.stylize.nets import load_cin26
+        from vidstyle.stylize.weights import load_cin26
 
         choice = resolve_style("blue_yellow_swirls:3,red_ember_strokes:1", _no_image)
         assert choice.family == CIN26 and choice.cin_weights.shape == (CIN_PARAM_DIM,)

@@ -21,7 +21,8 @@ from vidstyle.learn.checkpoint import save_style_params
 from vidstyle.learn.data import DEFAULT_CONTENT, CropSampler, read_content
 from vidstyle.learn.settings import LearnSettings, StepCallback
 from vidstyle.learn.trainer import StyleLearner, resume_or_start
-from vidstyle.stylize.nets import CIN26_STYLE_NAMES, load_cin26
+from vidstyle.stylize.nets import CIN26_STYLE_NAMES
+from vidstyle.stylize.weights import load_cin26
 from vidstyle.stylize.styles import CIN26, builtin_params, find_preset, preset_params, write_preset
 
 

@@ -20,14 +20,9 @@ from vidstyle.compiling import Compiled
 from vidstyle.device import default_precision
 from vidstyle.errors import UserInputError
 from vidstyle.io.convert import to_tensor
-from vidstyle.stylize.nets import (
-    MAGENTA_STYLE_SIZE,
-    load_cin26,
-    load_johnson,
-    load_magenta_predictor,
-    load_magenta_transformer,
-    pad_to_multiple,
-)
+from vidstyle.stylize.johnson import load_johnson
+from vidstyle.stylize.nets import MAGENTA_STYLE_SIZE, pad_to_multiple
+from vidstyle.stylize.weights import load_cin26, load_magenta_predictor, load_magenta_transformer
 
 # --precision: the autocast dtype of the network (None: float32, no autocast).
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}

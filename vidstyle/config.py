@@ -26,10 +26,18 @@ def user_cache_dir() -> Path:
     return Path(base) / "vidstyle"
 
 
+def shipped_configs() -> Path:
+    """``configs/``: installed as ``vidstyle.configs``; in a source checkout (a process started in the
+    repository, such as a test's subprocess or a Ray worker, imports the source tree) beside the package."""
+    try:
+        return Path(str(resources.files("vidstyle.configs")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[1] / "configs"
+
+
 def shipped_config_files(subfolder: str) -> list[Path]:
-    """The ``*.toml`` files of ``configs/<subfolder>`` inside the installed package, sorted."""
-    root = resources.files("vidstyle.configs").joinpath(subfolder)
-    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml"))
+    """The ``*.toml`` files of ``configs/<subfolder>``, sorted."""
+    return sorted(p for p in (shipped_configs() / subfolder).iterdir() if p.name.endswith(".toml"))
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -43,7 +51,7 @@ def load_toml(path: Path) -> dict[str, Any]:
 
 def load_defaults() -> dict[str, Any]:
     """``configs/defaults.toml``: the defaults the CLI shows in --help."""
-    return load_toml(Path(str(resources.files("vidstyle.configs").joinpath("defaults.toml"))))
+    return load_toml(shipped_configs() / "defaults.toml")
 
 
 def sha256_file(path: Path) -> str:

@@ -95,20 +95,22 @@ def test_no_import_cycle_among_cli_modules():
 
 
 @pytest.mark.parametrize("module", ["vidstyle.cli.app"])
-def test_command_line_imports_no_heavy_library(module):
+def test_command_line_imports_no_heavy_library(module, tmp_path):
     """What `vidstyle --help` loads: typer and the option declarations, not torch or OpenCV."""
     code = f"import sys, {module}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                            cwd=tmp_path)  # the installed package, not the source tree beside the tests
     assert result.stdout.split() == []
 
 
-def test_help_of_every_command_without_torch():
+def test_help_of_every_command_without_torch(tmp_path):
     """Every command's --help is answered from the option declarations alone."""
     code = ("import sys\nfrom vidstyle.cli.app import main\n"
             "for args in (['--help'], ['run', '--help'], ['image', '--help'], ['metrics', '--help'], "
             "['doctor', '--help'], ['webcam', '--help'], ['styles', 'list', '--help'], ['styles', 'sheet', '--help']):\n"
             "    main(args)\n"
             "print('LOADED', 'torch' in sys.modules, 'cv2' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                            cwd=tmp_path)  # the installed package, not the source tree beside the tests
     assert "Usage: vidstyle run" in result.stdout and "--verbose" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "LOADED False False"

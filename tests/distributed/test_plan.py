@@ -42,7 +42,8 @@ def test_find_cuts_finds_the_hard_cut_and_not_the_pan(tmp_path):
     assert find_cuts(open_source(clip)) == [14]
 
 
-def test_the_cli_does_not_import_ray_without_the_option():
+def test_the_cli_does_not_import_ray_without_the_option(tmp_path):
     code = "import sys, vidstyle.cli.app, vidstyle.cli.run; print('ray' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tmp_path).stdout  # the installed package, not the source tree
     assert out.strip() == "False"

@@ -16,7 +16,7 @@ import torch
 from vidstyle.errors import UserInputError
 from vidstyle.schedule.interp import ease_weights
 from vidstyle.schedule.keys import Key, key_times
-from vidstyle.stylize.styles import CIN26, _unknown, all_presets, preset_params
+from vidstyle.stylize.styles import CIN26, all_presets, find_preset, preset_params
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,9 @@ class StylePlan:
 
 def family_of(names: tuple[str, ...] | list[str], option: str) -> str:
     """The one family of these presets; unknown names and mixed families are clear errors."""
-    presets = all_presets()
     families = {}
     for name in names:
-        if name not in presets:
-            raise _unknown(name, presets)
-        families[presets[name].family] = name
+        families[find_preset(name).family] = name
     if len(families) > 1:
         shown = ", ".join(f"{n} ({f})" for f, n in sorted(families.items()))
         raise UserInputError(f"{option} mixes style families ({shown}): a crossfade needs presets of one "

@@ -74,7 +74,8 @@ def run_command(
     chunk_frames: Annotated[int, typer.Option(help="With --ray: frames per chunk (chunks also start at "
                                               "scene cuts).", callback=bounded(1))] = DEFAULT_CHUNK_FRAMES,
     warmup_frames: Annotated[int, typer.Option(help="With --ray: frames painted before each chunk and "
-                                               "thrown away, so its first frame matches the one before.",
+                                               "thrown away, then as many dissolved from the chunk before "
+                                               "into it, so the seam does not show (0: cold chunks).",
                                                callback=bounded(0))] = DEFAULT_WARMUP_FRAMES,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse a damaged input (by default, like ffmpeg, "
                                          "damaged packets are skipped with a warning).")] = False,

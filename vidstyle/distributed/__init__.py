@@ -5,4 +5,6 @@ Only :mod:`.driver` imports Ray, and only when a distributed render starts.
 """
 
 DEFAULT_CHUNK_FRAMES = 240
-DEFAULT_WARMUP_FRAMES = 24  # measured: seams within 1.1x of their neighbours (README)
+# warm-up frames before a chunk, and the length of its dissolve; measured: seams as a local render's
+# segment boundaries (README, benchmarks/results/ray.md)
+DEFAULT_WARMUP_FRAMES = 24

@@ -1,5 +1,6 @@
 """The driver of a distributed render: plan the chunks, run one Ray task per missing chunk (Ray retries
-killed ones), show progress across workers, and assemble the output exactly as a local render does."""
+killed ones), show progress across workers, write the seam dissolves, and assemble the output exactly
+as a local render does."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from vidstyle.distributed.dissolve import chunk_finished, write_dissolves
 from vidstyle.distributed.plan import Chunk, find_cuts, plan_chunks
 from vidstyle.distributed.worker import read_processor_file, render_chunk
 from vidstyle.errors import (
@@ -120,7 +122,8 @@ def render_on_ray(settings: RenderSettings, address: str = "auto", *, chunk_fram
     # chunks are frame ranges found by seeking; frames lost to damage would shift them: refuse damage
     settings = replace(_absolute(settings), strict=True)
     plan_chunks(1, [], chunk_frames, warmup)  # checks the values before any work
-    key = fingerprint(settings, settings.processing.device) | {"chunk_frames": chunk_frames, "warmup": warmup}
+    key = fingerprint(settings, settings.processing.device) | {"chunk_frames": chunk_frames, "warmup": warmup,
+                                                             "seams": "dissolve"}
     with _undamaged(settings):
         source = open_render_source(settings)
     work, need = open_work(settings, source.info, key)
@@ -129,17 +132,18 @@ def render_on_ray(settings: RenderSettings, address: str = "auto", *, chunk_fram
         chunks = _plan(work, settings, chunk_frames, warmup)
         total = source.count_frames()
         resumed = work.frames_done
-        missing = [c for c in chunks if work.contiguous_end(c.first) < c.end]
+        missing = [c for c in chunks if not chunk_finished(work, c)]
         if missing:
             connect(address)
         start = time.perf_counter()
         results = _run_tasks(missing, settings, work, key, build, progress, resumed, total) if missing else []
-        if work.contiguous_end() < total:
-            raise VidstyleError(f"the work folder {work.path} misses frames from {work.contiguous_end()} on")
         processor = read_processor_file(work)
         info = source.info
         sink = make_sink(info, tuple(processor.pop("size")), settings.output, work, settings.encode,
                          settings.segment_frames)
+        write_dissolves(chunks, sink, float(info.time_base))
+        if work.contiguous_end() < total:
+            raise VidstyleError(f"the work folder {work.path} misses frames from {work.contiguous_end()} on")
         first_number = output_first_number(settings, source)
         report = sink.assemble(settings.output, first_time=source.first_time or 0.0, first_number=first_number)
     result = RenderResult(output=settings.output, frames=work.frames_done, seconds=time.perf_counter() - start,

@@ -1,9 +1,10 @@
 """Where a distributed render cuts the input: at scene cuts first (no state carries across them), then
-every ``chunk_frames`` frames, each such chunk warmed up on the frames before it."""
+every ``chunk_frames`` frames, each such chunk warmed up on the frames before it and dissolved into
+the previous chunk's continuation over its first frames (:mod:`.seams`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -18,11 +19,20 @@ CUT_RATIO = 4.0  # ...when also this many times the median change of the frames 
 
 @dataclass(frozen=True)
 class Chunk:
-    """Frames [first, end) written by one task, after painting ``warmup`` frames before ``first``."""
+    """Frames [first, end) of one task, after painting ``warmup`` frames before ``first``.
+
+    Within a shot the temporal filter remembers far back (fine strokes on flat areas are carried, never
+    re-painted), so a warmed-up chunk still starts from a slightly different state than the render
+    before it had. The seam is therefore dissolved: the chunk's first ``blend`` frames are mixed with
+    the previous chunk's continuation over the same frames (its ``tail``, painted past its end), the
+    weight moving linearly from the previous chunk to this one.
+    """
 
     first: int
     end: int
     warmup: int
+    blend: int = 0
+    tail: int = 0
 
     @property
     def frames(self) -> int:
@@ -31,17 +41,23 @@ class Chunk:
 
 def plan_chunks(frame_count: int, cuts: list[int], chunk_frames: int, warmup: int) -> list[Chunk]:
     """Chunks covering [0, frame_count): a new one at every cut in ``cuts`` (frame indices starting a
-    shot) and every ``chunk_frames`` frames within a shot. A chunk at a cut has no warm-up; others
-    warm up on at most ``warmup`` frames of their own shot."""
+    shot) and every ``chunk_frames`` frames within a shot. A chunk at a cut has no warm-up and no
+    dissolve; others warm up on at most ``warmup`` frames of their own shot and dissolve over as many
+    of their first frames (at most all of them), which the chunk before paints as its tail."""
     if chunk_frames < 1:
         raise UserInputError(f"--chunk-frames must be at least 1, got {chunk_frames}")
     if warmup < 0:
         raise UserInputError(f"--warmup-frames must be 0 or more, got {warmup}")
     shots = sorted({0, *(c for c in cuts if 0 < c < frame_count)}) + [frame_count]
-    chunks = []
+    chunks: list[Chunk] = []
     for shot_start, shot_end in zip(shots, shots[1:]):
         for first in range(shot_start, shot_end, chunk_frames):
-            chunks.append(Chunk(first, min(first + chunk_frames, shot_end), min(warmup, first - shot_start)))
+            end = min(first + chunk_frames, shot_end)
+            lead = min(warmup, first - shot_start)
+            blend = min(lead, end - first)
+            if blend:
+                chunks[-1] = replace(chunks[-1], tail=blend)
+            chunks.append(Chunk(first, end, lead, blend))
     return chunks
 
 

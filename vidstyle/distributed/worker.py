@@ -2,8 +2,9 @@
 
 The task opens the input itself (by path: every worker must reach it), loads the processor, and
 renders its chunk with :func:`vidstyle.pipeline.render_segment` into the shared work folder, segments
-named by their first frame. Segments a killed attempt finished are kept: a retry continues after them
-from their saved state, so the chunk comes out the same.
+named by their first frame, and the frames of its seam dissolves kept raw (:mod:`.dissolve`). Segments
+a killed attempt finished are kept: a retry continues after them from their saved state, so the chunk
+comes out the same.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+from vidstyle.distributed.dissolve import ChunkSink, chunk_finished
 from vidstyle.distributed.plan import Chunk
 from vidstyle.io.atomic import atomic_output
 from vidstyle.job import ProcessorFactory, RenderSettings, build_processor, describe_processor, load_processor
@@ -30,24 +32,31 @@ ChunkProgress = Callable[[int, int], None]
 
 def render_chunk(settings: RenderSettings, chunk: Chunk, work_path: Path, fingerprint: dict, *,
                  build: ProcessorFactory = build_processor, progress: ChunkProgress | None = None) -> dict:
-    """Render ``chunk`` into the work folder; returns {"frames": frames rendered now, "worker": host:pid}."""
+    """Render ``chunk`` (its warm-up, its frames, its tail) into the work folder; returns {"frames":
+    frames painted now, warm-up and tail included, "worker": host:pid}."""
     work = WorkDir(work_path, fingerprint, resume=True, overwrite=False)
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    start = work.contiguous_end(chunk.first)
-    if start >= chunk.end:
+    if chunk_finished(work, chunk):
         return {"frames": 0, "worker": worker}
+    own_first = chunk.first + chunk.blend
+    start = work.contiguous_end(own_first)
+    if start > own_first:  # a killed attempt finished segments (its head is kept before them): continue
+        begin, state, warmup = min(start, chunk.end), work.state_before(min(start, chunk.end)), 0
+    else:
+        begin, state, warmup = chunk.first, {}, chunk.warmup
     source = open_render_source(settings)
     info = source.info
-    state, warmup = (work.state_before(start), 0) if start > chunk.first else ({}, chunk.warmup)
-    built = load_processor(settings.processing, info, chunk.end - start + warmup, build)
+    end = chunk.end + chunk.tail
+    built = load_processor(settings.processing, info, end - begin + warmup, build)
     size = built.processor.output_size(info.width, info.height)
     with atomic_output(work.path / PROCESSOR_FILE) as tmp:
         tmp.write_text(json.dumps({"size": size, **describe_processor(built)}))
-    sink = make_sink(info, size, settings.output, work, settings.encode, settings.segment_frames)
-    on_frame = None if progress is None else (lambda m: progress(chunk.first, m.index + 1 - chunk.first))
-    render_segment(source, (start, chunk.end), state, sink, processor=built.processor, warmup=warmup,
+    sink = ChunkSink(make_sink(info, size, settings.output, work, settings.encode, settings.segment_frames), chunk)
+    on_frame = None if progress is None else (
+        lambda m: progress(chunk.first, min(m.index + 1, chunk.end) - chunk.first))
+    render_segment(source, (begin, end), state, sink, processor=built.processor, warmup=warmup,
                    on_frame=on_frame, plan=render_plan(settings, source, built.processor))
-    return {"frames": chunk.end - start, "worker": worker}
+    return {"frames": end - begin + warmup, "worker": worker}
 
 
 def read_processor_file(work: WorkDir) -> dict:

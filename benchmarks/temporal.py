@@ -53,6 +53,7 @@ from vidstyle.processor import FrameProcessor
 from vidstyle.resume import WorkDir
 from vidstyle.stylize.feedforward import MagentaStylizer, StyleVectorComputer
 from vidstyle.stylize.losses import content_distance, style_distance
+from vidstyle.stylize.registry import StyleRequest, build_stylizer
 from vidstyle.stylize.vgg import load_vgg19
 from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
 from vidstyle.temporal.longterm import LONG_TERM_FRAMES
@@ -219,12 +220,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="clips to render (none: only the Sintel ground-truth table)")
     parser.add_argument("--no-sintel", action="store_true", help="skip the Sintel ground-truth table")
     parser.add_argument("--no-compile", action="store_true", help="run the network eagerly")
+    parser.add_argument("--preset", help="paint with this preset's own network (e.g. a learned one) instead of "
+                        "Magenta + The Starry Night; results go to temporal_PRESET.*")
     args = parser.parse_args(argv)
     style_path = SHARED_DATA / STYLE
     if not style_path.is_file():
         raise SystemExit(f"style image not found at {style_path} (set VIDSTYLE_SHARED_DATA)")
     painting = read_image(style_path)
-    stylizer = MagentaStylizer(StyleVectorComputer()(painting))
+    if args.preset:
+        stylizer = build_stylizer(StyleRequest(style=args.preset), torch.device("cpu"))
+    else:
+        stylizer = MagentaStylizer(StyleVectorComputer()(painting))
+    label = f"preset {args.preset} ({stylizer.name})" if args.preset else f"Magenta + {Path(STYLE).stem}"
+    name = f"temporal_{args.preset}" if args.preset else "temporal"
     stylizer.accelerate(compile=not args.no_compile)  # as `vidstyle run` does by default
     vgg = load_vgg19("cpu")
     scale = STYLE_WIDTH / max(painting.shape[:2])
@@ -271,16 +279,16 @@ def main(argv: list[str] | None = None) -> None:
     gt_columns = ["pair", "processing side", "per-frame", "temporal (dis)", "ratio"]
     header = (f"Device: CPU {cpu_name()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
               f"OpenCV {cv2.__version__}; load average {os.getloadavg()[0]:.1f}; {args.frames} frames per "
-              f"clip, Magenta + {Path(STYLE).stem} ({stylizer.precision}, "
+              f"clip, {label} ({stylizer.precision}, "
               f"{'compiled' if stylizer.compiled else 'eager'}), processing long side {MAX_SIDE}, {TemporalSettings()}.")
     table = markdown_table(rows, columns)
     gt_table = markdown_table(gt, gt_columns) if gt else "(no Sintel ground truth found)"
     text = f"{header}\n\n{table}\n\nSintel, ground-truth flow:\n\n{gt_table}\n"
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "temporal.md").write_text(text)
-    (RESULTS / "temporal.json").write_text(json.dumps({
-        "benchmark": "temporal", "date": time.strftime("%Y-%m-%d"), "device": f"CPU {cpu_name()}",
+    (RESULTS / f"{name}.md").write_text(text)
+    (RESULTS / f"{name}.json").write_text(json.dumps({
+        "benchmark": name, "stylizer": label, "date": time.strftime("%Y-%m-%d"), "device": f"CPU {cpu_name()}",
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "opencv": cv2.__version__,
         "load_average_1min": os.getloadavg()[0], "frames": args.frames, "style": STYLE,
         "precision": stylizer.precision, "compiled": stylizer.compiled,
@@ -288,8 +296,8 @@ def main(argv: list[str] | None = None) -> None:
         "warp_series": {k: {"per_frame": v[0], "temporal_dis": v[1]} for k, v in series.items()},
     }, indent=1))
     if pictures is not None:
-        strip(*pictures, RESULTS / "temporal_strip.png")
-        flicker_plot(series, RESULTS / "flicker.png")
+        strip(*pictures, RESULTS / f"{name}_strip.png")
+        flicker_plot(series, RESULTS / ("flicker.png" if name == "temporal" else f"{name}_flicker.png"))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -182,3 +183,17 @@ def test_worker_that_cannot_load_the_style_fails_with_one_line(local_ray, clip64
     with pytest.raises(UserInputError, match=r"^a Ray worker failed on frames 0-63: unknown style .no_such_painting") as err:
         render_on_ray(settings, chunk_frames=64, warmup=0)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_optimize_method_renders_in_chunks_on_ray(local_ray, tmp_path):
+    """--method optimize (Gatys/Ruder) on Ray: two chunks with a warm-up and a dissolve, every frame kept."""
+    clip = write_clip(tmp_path / "clip.mp4", synth_frames(6, 96, 64), fps=24, audio_codec=None)
+    painting = tmp_path / "painting.png"
+    cv2.imwrite(str(painting), synth_frames(1, 96, 96, seed=7)[0][::-1, ::-1].copy())
+    optimize = ProcessorSettings(style=StyleRequest(style=str(painting), method="optimize", iterations=2),
+                                 max_side=96)
+    out = tmp_path / "out.mp4"
+    done = render_on_ray(RenderSettings(input=clip, output=out, processing=optimize), chunk_frames=3, warmup=1)
+    assert (done.chunks, done.result.frames, done.processor["method"]) == (2, 6, "optimize")
+    assert _video_pts(out) == list(range(6))

@@ -231,8 +231,8 @@ def main(argv: list[str] | None = None) -> None:
         stylizer = build_stylizer(StyleRequest(style=args.preset), torch.device("cpu"))
     else:
         stylizer = MagentaStylizer(StyleVectorComputer()(painting))
-    label = f"preset {args.preset} ({stylizer.name})" if args.preset else f"Magenta + {Path(STYLE).stem}"
-    name = f"temporal_{args.preset}" if args.preset else "temporal"
+    painted_by = f"preset {args.preset} ({stylizer.name})" if args.preset else f"Magenta + {Path(STYLE).stem}"
+    results = f"temporal_{args.preset}" if args.preset else "temporal"
     stylizer.accelerate(compile=not args.no_compile)  # as `vidstyle run` does by default
     vgg = load_vgg19("cpu")
     scale = STYLE_WIDTH / max(painting.shape[:2])
@@ -279,16 +279,16 @@ def main(argv: list[str] | None = None) -> None:
     gt_columns = ["pair", "processing side", "per-frame", "temporal (dis)", "ratio"]
     header = (f"Device: CPU {cpu_name()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
               f"OpenCV {cv2.__version__}; load average {os.getloadavg()[0]:.1f}; {args.frames} frames per "
-              f"clip, {label} ({stylizer.precision}, "
+              f"clip, {painted_by} ({stylizer.precision}, "
               f"{'compiled' if stylizer.compiled else 'eager'}), processing long side {MAX_SIDE}, {TemporalSettings()}.")
     table = markdown_table(rows, columns)
     gt_table = markdown_table(gt, gt_columns) if gt else "(no Sintel ground truth found)"
     text = f"{header}\n\n{table}\n\nSintel, ground-truth flow:\n\n{gt_table}\n"
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.md").write_text(text)
-    (RESULTS / f"{name}.json").write_text(json.dumps({
-        "benchmark": name, "stylizer": label, "date": time.strftime("%Y-%m-%d"), "device": f"CPU {cpu_name()}",
+    (RESULTS / f"{results}.md").write_text(text)
+    (RESULTS / f"{results}.json").write_text(json.dumps({
+        "benchmark": results, "stylizer": painted_by, "date": time.strftime("%Y-%m-%d"), "device": f"CPU {cpu_name()}",
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "opencv": cv2.__version__,
         "load_average_1min": os.getloadavg()[0], "frames": args.frames, "style": STYLE,
         "precision": stylizer.precision, "compiled": stylizer.compiled,
@@ -296,8 +296,8 @@ def main(argv: list[str] | None = None) -> None:
         "warp_series": {k: {"per_frame": v[0], "temporal_dis": v[1]} for k, v in series.items()},
     }, indent=1))
     if pictures is not None:
-        strip(*pictures, RESULTS / f"{name}_strip.png")
-        flicker_plot(series, RESULTS / ("flicker.png" if name == "temporal" else f"{name}_flicker.png"))
+        strip(*pictures, RESULTS / f"{results}_strip.png")
+        flicker_plot(series, RESULTS / ("flicker.png" if results == "temporal" else f"{results}_flicker.png"))
 
 
 if __name__ == "__main__":

@@ -323,7 +323,7 @@ class TestFlowTemporalFilter:
 
 
 class TestCoarseBand:
-    @pytest.mark.parametrize("coarse_weight", [3.0, None])
+    @pytest.mark.parametrize("coarse_weight", [TemporalSettings().coarse_weight, None])
     def test_moving_glow_leaves_no_wake(self, coarse_weight):
         """A red disc crosses a plain, slightly noisy background, 2 px a frame; the painting's glow must
         follow it, not stay behind where the background never changed."""
@@ -340,17 +340,17 @@ class TestCoarseBand:
         if coarse_weight is None:  # every band blended with λ = 20: what the coarse band is for
             assert wake > 0.4 * glow
         else:
-            assert wake < 0.2 * glow  # measured 0.14, against 0.54 without
+            assert wake < 0.25 * glow  # measured 0.16, against 0.54 without
 
     def test_steady_strokes_stay_steady(self):
         """Flickering fine strokes on a pan: the coarse band leaves their warping error as low as without it."""
         frames = [to_tensor(f) for f in synth_frames(12, 160, 96, seed=3)]
         inputs = [_numpy(f) for f in frames]
         errors = {}
-        for coarse in (3.0, None):
+        for coarse in (TemporalSettings().coarse_weight, None):
             outs = [_numpy(o) for o in _run(frames, Flicker(), TemporalSettings(coarse_weight=coarse))]
             errors[coarse] = warp_errors(inputs, outs).mean_output
-        assert errors[3.0] < 1.15 * errors[None]
+        assert errors[TemporalSettings().coarse_weight] < 1.15 * errors[None]
 
 
 def test_flow_estimated_beside_the_network_gives_the_same_frames():

@@ -86,3 +86,19 @@ def test_run_records_the_kernels_it_built(clip16, tmp_path, kernel_cache, capsys
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     built = (kernel_cache / "vidstyle-built.txt").read_text().splitlines()
     assert summary["compiled"] is True and len(built) == 1 and " 160x96 " in built[0]
+
+
+def test_build_kernels_compiles_a_short_clip_for_later_runs(clip16, tmp_path, kernel_cache, capsys, monkeypatch):
+    """--build-kernels: a 2-frame render, which alone would run uncompiled, builds and records the kernels."""
+    import torch
+
+    from vidstyle.cli.app import main
+
+    monkeypatch.setattr(torch, "compile", lambda fn, **_: lambda *a, **k: fn(*a, **k))  # no C++ build here
+    main(["run", str(clip16), "-o", str(tmp_path / "painted.mp4"), "--style", "udnie", "--json",
+          "--max-frames", "2", "--build-kernels"])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    built = (kernel_cache / "vidstyle-built.txt").read_text().splitlines()
+    assert summary["compiled"] is True and "as asked (--build-kernels)" in captured.err
+    assert len(built) == 1 and " 160x96 " in built[0]

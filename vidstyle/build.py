@@ -35,6 +35,7 @@ class ProcessorSettings:
     keep_processing_size: bool = False
     compile: bool = False
     precision: str = "auto"
+    build_kernels: bool = False  # compile even where this clip alone does not repay the build
 
 
 @dataclass

@@ -109,12 +109,16 @@ ProcessorFactory = Callable[[ProcessorSettings], BuiltProcessor]
 def load_processor(settings: ProcessorSettings, info: VideoInfo, frames: int | None = None,
                    build: ProcessorFactory = build_processor) -> BuiltProcessor:
     """Build the processor and, when compiled, build its kernels for frames of ``info``'s size, but only
-    where ``frames`` (None: unknown) repay building or loading them; else the network runs eagerly."""
+    where ``frames`` (None: unknown) repay building or loading them, or ``settings.build_kernels`` asks
+    for them anyway (for later runs of the size); else the network runs eagerly."""
     built = build(settings)
     if built.compiled:
         w, h = built.processor.processing_size(info.width, info.height)
         kernels = KernelBuild(built.processor.stylizer.name, w, h, built.precision, built.device.type)
-        pays, why = kernels.pays(frames)
+        if settings.build_kernels:
+            pays, why = True, f"building the network's kernels for {w}x{h} frames, as asked (--build-kernels)"
+        else:
+            pays, why = kernels.pays(frames)
         log.info(why)
         if pays:
             built.processor.prepare(info.width, info.height)

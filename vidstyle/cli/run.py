@@ -46,6 +46,10 @@ def run_command(
                                           "(torch.compile) where the clip repays it: 1.5-2x faster per frame "
                                           "on a CPU, after a build per frame size (~40 s, cached; ~4 s to "
                                           "load).")] = R["compile"],
+    build_kernels: Annotated[bool, typer.Option("--build-kernels", help="Compile now even where this clip "
+                                                "alone does not repay the build: later runs at this frame "
+                                                "size load the kernels (~4 s) and compile whenever that "
+                                                "pays.")] = False,
     precision: Precision = "auto",
     fps: Fps = R["fps"],
     start: Start = None,
@@ -104,7 +108,7 @@ def run_command(
                                    temporal_weight=controls.static_number("temporal-weight"), long_term=long_term,
                                    max_side=max_side, strength=1.0 if strength is None else strength,
                                    keep_processing_size=keep_processing_size, compile=compile,
-                                   precision=precision)
+                                   precision=precision, build_kernels=build_kernels)
     settings = RenderSettings(input=input, output=output, processing=processing,
                               encode=EncodeSettings(codec=codec, crf=crf, preset=preset), fps=fps, start=start,
                               end=end, max_frames=max_frames, overwrite=overwrite, resume=resume,

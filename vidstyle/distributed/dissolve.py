@@ -92,12 +92,13 @@ def mix(tail: np.ndarray, head: np.ndarray) -> np.ndarray:
     return mixed.astype(head.dtype)
 
 
-def write_dissolves(chunks: list[Chunk], sink: SegmentSink, time_base: float) -> int:
-    """Write every dissolve not yet written as a segment of ``sink``'s work folder (then drop its raw
-    frames); returns how many were written. Every task must be finished."""
-    work, written = sink.work, 0
+def write_dissolves(chunks: list[Chunk], sink: SegmentSink, time_base: float) -> None:
+    """Write every dissolve not yet written as a segment of ``sink``'s work folder, then drop its raw
+    frames. Every task must be finished."""
+    work = sink.work
+    written = {s.first_frame for s in work.segments}  # read once: a film has hundreds of segments
     for chunk in chunks:
-        if not chunk.blend or _dissolve_done(work, chunk.first):
+        if not chunk.blend or chunk.first in written:
             continue
         with np.load(_painted_path(work, chunk.first, "head")) as h, \
                 np.load(_painted_path(work, chunk.first, "tail")) as t:
@@ -112,5 +113,3 @@ def write_dissolves(chunks: list[Chunk], sink: SegmentSink, time_base: float) ->
         sink.consume(iter(messages))
         for part in ("head", "tail"):
             _painted_path(work, chunk.first, part).unlink()
-        written += 1
-    return written

@@ -9,6 +9,9 @@
   it; a filter that trusts the unchanged sky behind the sun leaves that glow as a pale wake.
 - ``docs/zoom_strip.png``: a zoom into the sample's first frame (1.5% a frame, generated here) at frames
   10, 30 and 47: strokes should grow with the scene, neither swim nor blur.
+- ``docs/still_sky_strip.png`` (when ``../shared/data`` is there): the still sky of Big Buck Bunny
+  (cutBunny) at frames 12, 24 and 47, doubled in size: strokes the network paints differently on every
+  frame must not average into the fine crosshatch all frames share.
 
     python scripts/motion_strips.py [--output-dir docs]
 """
@@ -16,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,6 +35,7 @@ from vidstyle.synth import write_clip
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "sample.mp4"
 ZOOM_FRAMES, ZOOM_STEP = 48, 1.015
+STILL_CLIP = Path(os.environ.get("VIDSTYLE_SHARED_DATA", ROOT / ".." / "shared" / "data")) / "videos" / "cutBunny.mp4"
 
 
 def render(clip: Path, folder: Path, frames: int, *extra: str) -> list[np.ndarray]:
@@ -84,7 +89,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         runs = {}
-        for name, clip, frames in (("sample", SAMPLE, 71), ("zoom", zoom_clip(tmp / "zoom.mp4"), ZOOM_FRAMES)):
+        clips = [("sample", SAMPLE, 71), ("zoom", zoom_clip(tmp / "zoom.mp4"), ZOOM_FRAMES)]
+        if STILL_CLIP.is_file():
+            clips.append(("still", STILL_CLIP, 48))
+        for name, clip, frames in clips:
             for mode, extra in (("per_frame", ["--no-temporal"]), ("temporal", [])):
                 (tmp / f"{name}_{mode}").mkdir()
                 runs[name, mode] = render(clip, tmp / f"{name}_{mode}", frames, *extra)
@@ -98,8 +106,13 @@ def main() -> None:
               f"temporal {anisotropy(b):.2f}")
     sun = pairs("sample", (30, 50, 70), sun_crop)
     zoom = pairs("zoom", (10, 30, 47), lambda image, t: image[40:230, 40:320])
-    for name, rows, label in (("pan_strip", sky, "10, 30, 60"), ("wake_strip", sun, "30, 50, 70"),
-                              ("zoom_strip", zoom, "10, 30, 47")):
+    strips = [("pan_strip", sky, "10, 30, 60"), ("wake_strip", sun, "30, 50, 70"), ("zoom_strip", zoom, "10, 30, 47")]
+    if ("still", "temporal") in runs:
+        def sky_of_bunny(image: np.ndarray, t: int) -> np.ndarray:
+            return cv2.resize(image[0:100, 0:240], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+
+        strips.append(("still_sky_strip", pairs("still", (12, 24, 47), sky_of_bunny), "12, 24, 47"))
+    for name, rows, label in strips:
         write_image(args.output_dir / f"{name}.png", strip(rows, label))
         print(f"wrote {args.output_dir / name}.png")
 

@@ -151,7 +151,7 @@ class TestOptimizeSettings:
         [
             ({"iterations": 0}, "iterations must be at least 1, got 0"),
             ({"optimizer": "sgd"}, "optimizer must be one of lbfgs, adam, got 'sgd'"),
-            ({"init": "zeros"}, "init must be one of content, random, got 'zeros'"),
+            ({"init": "zeros"}, "init must be one of content, random, feedforward, got 'zeros'"),
             ({"pooling": "min"}, "pooling must be one of max, avg, got 'min'"),
             ({"scales": (1.0, 0.5)}, r"scales must lie in \(0, 1\] and end with 1.0"),
             ({"scales": (0.5, 0.25, 1.0)}, "scales must go from coarse to fine"),

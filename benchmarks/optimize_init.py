@@ -24,6 +24,7 @@ import dataclasses
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +50,10 @@ TEMPORAL_CLIP = "chaplin.mp4"
 PRESETS = ("starry_night", "the_wave", "the_scream")  # two learned CIN-26 presets and a Magenta one
 COUNTS = (1, 10, 20, 50, 100)  # iterations at which both curves are compared
 SHEET = Path(__file__).resolve().parents[1] / "docs" / "optimize_init.png"
-COLUMNS = ("preset", "frame", "loss a", "iterations b to a", "b/a wall to a's loss", "b/a wall, same iterations",
-           *(f"b/a loss @{k}" for k in COUNTS[1:]), "|b-net|", "|a-net|")
-TEMPORAL_COLUMNS = ("preset", "frame", "disoccluded", *(f"ff/content fill loss @{k}" for k in COUNTS))
+COLUMNS = ("preset", "frame", "loss a", "iterations b to a", "b/a wall to a's loss", "b/a CPU to a's loss",
+           "b/a CPU to a's loss, modelled", "b/a CPU, same iterations", *(f"b/a loss @{k}" for k in COUNTS[1:]), "diff a,net", "diff b,net", "diff b,a")
+TEMPORAL_COLUMNS = ("preset", "frame", "disoccluded", *(f"ff/content fill loss @{k}" for k in COUNTS),
+                    "ff fill iterations to content's last")
 
 
 def read_frames(side: int, extra: int) -> dict[tuple[str, int], torch.Tensor]:
@@ -68,17 +70,30 @@ def read_frames(side: int, extra: int) -> dict[tuple[str, int], torch.Tensor]:
     return frames
 
 
-def timed_solve(stylizer: OptimizeStylizer, content: torch.Tensor) -> tuple[OptimizeResult, list[float]]:
-    """The solve and the seconds from its start to each objective evaluation (the network pass included)."""
-    began, seconds = time.perf_counter(), []
-    result = stylizer.optimize(content, callback=lambda _: seconds.append(time.perf_counter() - began))
-    return result, seconds
+def timed_solve(stylizer: OptimizeStylizer, content: torch.Tensor) -> tuple[OptimizeResult, np.ndarray]:
+    """The solve, and (wall, CPU) seconds from its start to each objective evaluation (network pass included).
+
+    CPU time (this process, all threads) is what a quiet machine would take; wall time includes what the other
+    jobs on a shared CPU took from it.
+    """
+    began, clocks = (time.perf_counter(), time.process_time()), []
+    result = stylizer.optimize(content, callback=lambda _: clocks.append(
+        (time.perf_counter() - began[0], time.process_time() - began[1])))
+    return result, np.array(clocks)
 
 
-def full_size(result: OptimizeResult, seconds: list[float]) -> tuple[list[float], list[float]]:
-    """Losses and times of the full-size evaluations (those of the last scale)."""
+def full_size(result: OptimizeResult, clocks: np.ndarray) -> tuple[list[float], np.ndarray]:
+    """Losses and (wall, CPU) clocks of the full-size evaluations (those of the last scale)."""
     kept = [i for i, r in enumerate(result.history) if r.scale == result.history[-1].scale]
-    return [result.history[i].total for i in kept], [seconds[i] for i in kept]
+    return [result.history[i].total for i in kept], clocks[kept]
+
+
+def per_iteration(result: OptimizeResult, clocks: np.ndarray) -> dict[int, float]:
+    """Median CPU seconds between successive evaluations at one scale (one L-BFGS iteration there), by scale:
+    robust to the moments when other jobs took the CPU."""
+    scales = np.array([r.scale for r in result.history])
+    steps, kept = np.diff(clocks[:, 1]), scales[1:] == scales[:-1]
+    return {int(s): float(np.median(steps[kept & (scales[1:] == s)])) for s in np.unique(scales[1:][kept])}
 
 
 def reached(curve: list[float], target: float) -> int | None:
@@ -88,19 +103,33 @@ def reached(curve: list[float], target: float) -> int | None:
 
 def compare(name: str, frame: str, a: OptimizeStylizer, b: OptimizeStylizer, content: torch.Tensor) -> dict:
     """One frame: both solves, their full-size curves and what the table shows."""
-    (res_a, sec_a), (res_b, sec_b) = timed_solve(a, content), timed_solve(b, content)
-    loss_a, time_a = full_size(res_a, sec_a)
-    loss_b, time_b = full_size(res_b, sec_b)
-    n = reached(loss_b, loss_a[-1])
+    (res_a, raw_a), (res_b, raw_b) = timed_solve(a, content), timed_solve(b, content)
+    loss_a, clock_a = full_size(res_a, raw_a)
+    loss_b, clock_b = full_size(res_b, raw_b)
+    n, same = reached(loss_b, loss_a[-1]), len(loss_a)
+    began = time.process_time()
     net = b.disocclusion_fill(content)
+    net_cpu = time.process_time() - began
+    # Modelled CPU from median iteration times: coarse (a), full size (a and b alike), and the network pass.
+    top, coarse = res_a.history[-1].scale, per_iteration(res_a, raw_a)
+    full = (coarse.pop(top) + per_iteration(res_b, raw_b)[top]) / 2
+    counts = Counter(r.scale for r in res_a.history)
+    model_a = same * full + sum(coarse[s] * counts[s] for s in coarse)
     row = {"preset": name, "frame": frame, "loss a": loss_a[-1], "iterations b to a": n if n else f">{len(loss_b)}",
-           "b/a wall to a's loss": time_b[n - 1] / time_a[-1] if n else "", "b/a wall, same iterations":
-           time_b[-1] / time_a[-1], "|b-net|": float((res_b.image - net).abs().mean()),
-           "|a-net|": float((res_a.image - net).abs().mean()), "seconds a": time_a[-1], "seconds b": time_b[-1],
-           "seconds b to a": time_b[n - 1] if n else None, "curve a": loss_a, "curve b": loss_b,
-           "coarse a": [r.total for r in res_a.history if r.scale < res_a.history[-1].scale]}
-    row |= {f"b/a loss @{k}": loss_b[k - 1] / loss_a[k - 1] for k in COUNTS[1:] if k <= len(loss_b)}
-    print({k: v for k, v in row.items() if not k.startswith(("curve", "coarse"))}, flush=True)
+           "b/a wall to a's loss": clock_b[n - 1, 0] / clock_a[-1, 0] if n else "",
+           "b/a CPU to a's loss": clock_b[n - 1, 1] / clock_a[-1, 1] if n else "",
+           "b/a CPU, same iterations": clock_b[same - 1, 1] / clock_a[-1, 1],
+           "b/a CPU to a's loss, modelled": ((n or len(loss_b)) * full + net_cpu) / model_a,
+           "coarse/full iteration CPU": [coarse[s] / full for s in sorted(coarse)], "network/full iteration CPU":
+           net_cpu / full,
+           "diff b,net": float((res_b.image - net).abs().mean()), "diff a,net": float((res_a.image - net).abs().mean()),
+           "diff b,a": float((res_b.image - res_a.image).abs().mean()),
+           "seconds a": clock_a[-1].tolist(), "seconds b to a": clock_b[n - 1].tolist() if n else None,
+           "seconds b, same iterations": clock_b[same - 1].tolist(),
+           "curve a": loss_a, "curve b": loss_b, "coarse a": [r.total for r in res_a.history[:-same]],
+           "clock a": raw_a.tolist(), "clock b": raw_b.tolist()}
+    row |= {f"b/a loss @{k}": loss_b[k - 1] / loss_a[k - 1] for k in COUNTS[1:] if k <= same}
+    print({k: v for k, v in row.items() if not k.startswith(("curve", "coarse a", "clock"))}, flush=True)
     return row | {"images": (content, net, res_a.image, res_b.image)}
 
 
@@ -144,35 +173,45 @@ def temporal_rows(name: str, stylizers: dict[str, OptimizeStylizer], frames: lis
         rows.append({"preset": name, "frame": f"{TEMPORAL_CLIP}#{start + t}",
                      "disoccluded": solvers["feedforward"].disoccluded[t - 1],
                      **{f"ff/content fill loss @{k}": ff[k - 1] / content[k - 1] for k in COUNTS if k <= len(ff)},
+                     "ff fill iterations to content's last": reached(ff, content[-1]) or f">{len(ff)}",
                      "curve ff fill": ff, "curve content fill": content})
         print({k: v for k, v in rows[-1].items() if not k.startswith("curve")}, flush=True)
     return rows
 
 
 def sheet_tiles(name: str, row: dict, b: OptimizeStylizer, painting: torch.Tensor) -> list[tuple[str, np.ndarray]]:
-    """content | network | (a) last | (b) where it reaches (a) | (b) last, for the first frame."""
-    content, net, image_a, image_b = row["images"]
-    n, last = row["iterations b to a"], len(row["curve b"])
-    if isinstance(n, int):  # L-BFGS on the CPU is deterministic: n iterations give (b)'s image at n
-        at_n = OptimizeStylizer(painting, dataclasses.replace(b.settings, iterations=n), b.network)
-        image_n, label_n = at_n.stylize(content), f"(b) network start, {n} it"
-    else:
-        image_n, label_n = image_b, f"(b) never reached (a) in {last}"
-    return [(f"{name}: content", to_uint8(content)), ("network (b at 0)", to_uint8(net)),
-            (f"(a) content start, {len(row['curve a'])} it", to_uint8(image_a)), (label_n, to_uint8(image_n)),
-            (f"(b) network start, {last} it", to_uint8(image_b))]
+    """content | network | (a) last | (b) where it reaches (a) | (b) at (a)'s count, for the first frame.
+
+    (b)'s images are solved again to those counts: L-BFGS on the CPU repeats itself, so they are the images
+    its curve passed through.
+    """
+    content, net, image_a, _ = row["images"]
+    n, same = row["iterations b to a"], len(row["curve a"])
+    n = n if isinstance(n, int) else len(row["curve b"])
+
+    def b_at(iterations: int) -> np.ndarray:
+        settings = dataclasses.replace(b.settings, iterations=iterations)
+        return to_uint8(OptimizeStylizer(painting, settings, b.network).stylize(content))
+
+    reached_a = "reaches (a)" if isinstance(row["iterations b to a"], int) else "not yet (a)"
+    return [(f"{name}: content", to_uint8(content)), ("network (b at 1)", to_uint8(net)),
+            (f"(a) content start, {same} it", to_uint8(image_a)), (f"(b) {n} it: {reached_a}", b_at(n)),
+            (f"(b) network start, {same} it", b_at(same))]
 
 
 def summary(rows: list[dict]) -> dict:
-    """Medians over the frames, and the wall ratio of all frames together."""
-    reached_rows = [r for r in rows if isinstance(r["iterations b to a"], int)]
-    return {"frames": len(rows), "reached": len(reached_rows),
-            "median iterations b to a": float(np.median([r["iterations b to a"] for r in reached_rows]))
-            if reached_rows else None,
-            "max iterations b to a": max((r["iterations b to a"] for r in reached_rows), default=None),
-            "wall b to a's loss / a, all frames": sum(r["seconds b to a"] for r in reached_rows)
-            / sum(r["seconds a"] for r in reached_rows) if reached_rows else None,
-            "wall b same iterations / a, all frames": sum(r["seconds b"] for r in rows) / sum(r["seconds a"] for r in rows),
+    """Over all frames: medians, and (b)'s time over (a)'s with every frame's seconds added up."""
+    hit = [r for r in rows if isinstance(r["iterations b to a"], int)]
+
+    def ratio(key: str, picked: list[dict], clock: int) -> float | None:
+        return sum(r[key][clock] for r in picked) / sum(r["seconds a"][clock] for r in picked) if picked else None
+
+    return {"frames": len(rows), "reached": len(hit),
+            "median iterations b to a": float(np.median([r["iterations b to a"] for r in hit])) if hit else None,
+            "max iterations b to a": max((r["iterations b to a"] for r in hit), default=None),
+            "b/a wall to a's loss": ratio("seconds b to a", hit, 0), "b/a CPU to a's loss": ratio("seconds b to a", hit, 1),
+            "b/a CPU, same iterations": ratio("seconds b, same iterations", rows, 1),
+            "median b/a CPU to a's loss, modelled": float(np.median([r["b/a CPU to a's loss, modelled"] for r in rows])),
             **{f"median b/a loss @{k}": float(np.median([r[f"b/a loss @{k}"] for r in rows])) for k in COUNTS[1:]
                if all(f"b/a loss @{k}" in r for r in rows)}}
 
@@ -180,7 +219,9 @@ def summary(rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=OptimizeSettings().iterations,
-                        help="L-BFGS iterations per scale of (a), and of (b) at full size.")
+                        help="L-BFGS iterations per scale of (a).")
+    parser.add_argument("--b-iterations", type=int, help="Of (b), at full size (default: twice --iterations, "
+                        "room to find where it reaches (a)).")
     parser.add_argument("--side", type=int, default=384, help="Long side of the frames (px).")
     parser.add_argument("--frames", type=int, default=len(FRAMES), help="How many of FRAMES to solve.")
     parser.add_argument("--temporal-frames", type=int, default=2, help="Ruder frames after the temporal clip's.")
@@ -196,16 +237,20 @@ def main() -> None:
         painting = to_tensor(read_image(SHARED_DATA / "styles" / PAINTINGS[name][0]))
         network = network_stylizer(resolve_style(name, StyleVectorComputer()), torch.device("cpu")).stylize
         a = OptimizeStylizer(painting, settings, network)
-        b = OptimizeStylizer(painting, dataclasses.replace(settings, init="feedforward"), network)
+        b = OptimizeStylizer(painting, dataclasses.replace(settings, init="feedforward", iterations=args.b_iterations
+                                                           or 2 * args.iterations), network)
         warm_up(painting, network, frames[FRAMES[0]], a.settings, b.settings)
         done = [compare(name, f"{clip}#{index}", a, b, frames[clip, index]) for clip, index in FRAMES[:args.frames]]
         tiles += sheet_tiles(name, done[0], b, painting)
         rows += [{k: v for k, v in r.items() if k != "images"} for r in done]
         if args.temporal_frames:
             chain = [frames[TEMPORAL_CLIP, start + t] for t in range(args.temporal_frames + 1)]
+            # The previous frame both chains continue from: (b)'s painting of it.
             first = next((r["images"][3] for r in done if r["frame"] == f"{TEMPORAL_CLIP}#{start}"), None)
             first = b.stylize(chain[0]) if first is None else first
-            temporal += temporal_rows(name, {"content": a, "feedforward": b}, chain, first, start)
+            fills = {"content": a, "feedforward": OptimizeStylizer(painting, dataclasses.replace(
+                settings, init="feedforward"), network)}  # the same iterations for both
+            temporal += temporal_rows(name, fills, chain, first, start)
     write_sheet(tiles, SHEET, columns=5)
     meta = {"device": device_name(torch.device("cpu")), "loadavg": os.getloadavg(), "side": args.side,
             "settings": repr(settings), "summary": summary(rows), "temporal": temporal,
@@ -214,8 +259,12 @@ def main() -> None:
     text = (f"{meta['device']}, torch {torch.__version__} ({torch.get_num_threads()} threads); load average "
             f"{meta['loadavg'][0]:.1f}; frames at {args.side} px long side; {settings}.\n\n"
             "(a) content start, scales 0.5 then 1.0; (b) the preset's network painting as the start, full size "
-            "only. Iteration k = the k-th objective evaluation at full size. Wall ratios: (b)'s time to the "
-            "iteration shown (its network pass included) over (a)'s to its last, same run.\n\n"
+            "only. Iteration k = the k-th objective evaluation at full size. Time ratios: (b)'s time to the "
+            "iteration shown (its network pass included) over (a)'s to its last, same run; wall time, and CPU "
+            "time of the process (what a quiet machine takes: this one was shared); modelled: from the median "
+            "CPU time of an iteration at each size and the network pass, the least disturbed by the other jobs "
+            "(where (b) never reached (a): at its last iteration). diff x,y: mean absolute "
+            "difference of the images, 0..1 ((b) at its last iteration, the network's painting).\n\n"
             + markdown_table(rows, COLUMNS) + "\n\n" + markdown_table([meta["summary"]], list(meta["summary"]))
             + "\n\nRuder's temporal solve (temporal weight 30, DIS flow) on the next frames, both chains from (b)'s "
             f"frame {start}: the loss with disoccluded pixels filled from the network over filled from the "

@@ -97,6 +97,9 @@ class TestBadInput:
         ("clip", ["--style", "starry_night:0.5,blue_yellow_swirls:x"], "bad weight"),
         ("clip", ["--style", "starry_night", "--strength", "2"], "between 0 and 1"),
         ("clip", ["--style", "starry_night", "--flow", "raft"], None),
+        ("clip", ["--style", "starry_night", "--method", "optimize", "--init", "zeros"],
+         "--init must be one of content, random, feedforward, got 'zeros'"),
+        ("clip", ["--style", "starry_night", "--init", "content"], "--init applies to --method optimize"),
     ])
     def test_one_line_exit_2(self, clip16, tmp_path, capsys, monkeypatch, make, args, message):
         import torch

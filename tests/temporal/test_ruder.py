@@ -20,6 +20,9 @@ class RecordingOptimizer:
     def stylize(self, content: torch.Tensor) -> torch.Tensor:
         return 1.0 - content
 
+    def disocclusion_fill(self, content: torch.Tensor) -> torch.Tensor:
+        return content
+
     def stylize_with_temporal(self, content, init, warped, mask, weight) -> torch.Tensor:
         self.calls.append((warped, mask))
         return 1.0 - content

@@ -9,7 +9,7 @@ import typer
 
 from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
-    Device, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet, Strength, Style,
+    Device, Init, Iterations, Json, MaxSide, Method, Model, Output, Precision, PreserveColor, Quiet, Strength, Style,
     StyleScale, Verbose, emit_json,
 )
 
@@ -38,6 +38,7 @@ def image_command(
     device: Device = "auto",
     max_side: MaxSide = None,
     iterations: Iterations = None,
+    init: Init = None,
     strength: Strength = 1.0,
     preserve_color: PreserveColor = False,
     style_scale: StyleScale = 1.0,
@@ -63,7 +64,7 @@ def image_command(
     setup_logging(quiet)
     check_output(input, output, overwrite)
     request = StyleRequest(style=style, method=method, model=model, iterations=iterations,
-                           preserve_color=preserve_color, style_scale=style_scale)
+                           preserve_color=preserve_color, style_scale=style_scale, init=init)
     settings = ProcessorSettings(style=request, device=device, temporal=False, max_side=max_side or IMAGE_MAX_SIDE,
                                  strength=strength, precision=precision)
     with torch.no_grad():

@@ -52,6 +52,10 @@ Strength = Annotated[float, typer.Option(help="0..1: blend of the input (0) and 
                                           callback=bounded(0, 1))]
 Iterations = Annotated[int | None, typer.Option(help="Optimisation steps per frame (--method optimize).",
                                                 callback=bounded(1, 100_000))]
+Init = Annotated[str | None, typer.Option(
+    "--init", help="--method optimize: what each frame's solve starts from. feedforward (default): the style's "
+    "network painting, full size only; content: the frame, coarse to fine; random: noise, coarse to fine.",
+    show_default=False)]
 Model = Annotated[Path | None, typer.Option(
     help="A Johnson-style per-style network (pytorch/examples fast_neural_style .pth); replaces --style.")]
 PreserveColor = Annotated[bool, typer.Option("--preserve-color", help="Keep the input's colours; "

@@ -9,7 +9,7 @@ import typer
 
 from vidstyle.cli.logs import setup_logging
 from vidstyle.cli.options import (
-    DEFAULTS, Device, End, Fps, Iterations, Json, MaxFrames, MaxSide, Method, Model, Output, Precision,
+    DEFAULTS, Device, End, Fps, Init, Iterations, Json, MaxFrames, MaxSide, Method, Model, Output, Precision,
     PreserveColor, Quiet, Start, Style, Verbose, bounded, emit_json, with_controls,
 )
 from vidstyle.cli.progress import frame_progress
@@ -41,6 +41,7 @@ def run_command(
     keep_processing_size: Annotated[bool, typer.Option("--keep-processing-size",
                                                        help="Write at the processing size.")] = False,
     iterations: Iterations = None,
+    init: Init = None,
     preserve_color: PreserveColor = False,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
                                           "(torch.compile) where the clip repays it: 1.5-2x faster per frame "
@@ -101,7 +102,8 @@ def run_command(
     setup_logging(quiet)
     style_scale = controls.static_number("style-scale")
     request = StyleRequest(style=controls.network_style(), method=method, model=model, iterations=iterations,
-                           preserve_color=preserve_color, style_scale=1.0 if style_scale is None else style_scale)
+                           preserve_color=preserve_color, style_scale=1.0 if style_scale is None else style_scale,
+                           init=init)
     strength = controls.static_number("strength")
     processing = ProcessorSettings(style=request, device=device, flow=flow, flow_scale=flow_scale,
                                    raft_weights=raft_weights, temporal=not no_temporal,

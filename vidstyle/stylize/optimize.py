@@ -5,6 +5,7 @@ ref: Ruder, Dosovitskiy, Brox, "Artistic style transfer for videos", GCPR 2016 (
 
 Convention: ``content``, ``init``, ``warped_prev``: (1, 3, H, W) float RGB, 0..1; ``mask``: (1, 1, H, W),
 1 = the warped previous frame is trusted there. The result has ``content``'s shape, device and dtype.
+``network``: the style's feed-forward stylizer, (1, 3, H, W) 0..1 -> the same shape and range.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from vidstyle.stylize.vgg import LAYER_NAMES, POOLINGS, load_vgg19
 OPTIMIZERS = ("lbfgs", "adam")
 # Weight of range_penalty: enough to hold the image within about 0.02 of 0..1 without a projection step.
 RANGE_WEIGHT = 1e3
-INITS = ("content", "random")
+INITS = ("content", "random", "feedforward")
+# (1, 3, H, W) float RGB 0..1 -> the same, painted: the feed-forward network init="feedforward" starts from.
+Network = Callable[[torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class OptimizeSettings:
     content_layer: str = CONTENT_LAYER
     style_scale: float = 1.0  # style image long side / content long side, at every scale
     scales: tuple[float, ...] = (0.5, 1.0)  # coarse to fine, fractions of the content size; ends at 1
-    init: str = "content"  # "content" or "random" (uniform noise); an explicit image goes to optimize()
+    init: str = "content"  # "content", "random" (uniform noise) or "feedforward" (the network's painting,
+    # full size only); an explicit image goes to optimize()
     pooling: str = "max"  # VGG pooling; "avg" is Gatys's suggestion
     seed: int = 0  # for init="random"
 
@@ -109,16 +113,22 @@ class OptimizeResult(NamedTuple):
 class OptimizeStylizer:
     """Gatys et al. optimisation towards ``style_image``: (1, 3, h, w) float RGB, 0..1.
 
-    ``stylize(content)`` solves from scratch, coarse to fine. ``stylize_with_temporal`` is Ruder et al.'s
-    per-frame solve: it starts from ``init`` at full size and adds the masked temporal loss. Both run
-    ``optimize``. The device follows ``content``; the style Grams are computed once per style size and device.
+    ``stylize(content)`` solves from scratch: coarse to fine from the content (or noise), or at full size
+    from ``network``'s painting of the frame with ``init="feedforward"``. ``stylize_with_temporal`` is Ruder
+    et al.'s per-frame solve: it starts from ``init`` at full size and adds the masked temporal loss. Both
+    run ``optimize``. The device follows ``content``; the style Grams are computed once per style size and
+    device.
     """
 
     name = "optimize"
 
-    def __init__(self, style_image: torch.Tensor, settings: OptimizeSettings | None = None) -> None:
+    def __init__(self, style_image: torch.Tensor, settings: OptimizeSettings | None = None,
+                 network: Network | None = None) -> None:
         check_shape(style_image, [1, 3, "H", "W"], "style_image")
         self.settings = settings or OptimizeSettings()
+        if self.settings.init == "feedforward" and network is None:
+            raise UserInputError("init 'feedforward' needs the style's feed-forward network; this style has none")
+        self.network = network
         self.device = style_image.device
         self._style = style_image.detach()
         self._grams: dict[tuple[int, int, torch.device], dict[str, torch.Tensor]] = {}
@@ -155,11 +165,14 @@ class OptimizeStylizer:
     ) -> OptimizeResult:
         """Optimise the image; ``callback`` sees every objective evaluation as it happens.
 
-        With ``init`` only the full size runs (the init already holds the picture). The temporal term needs
-        both ``warped_prev`` and ``mask``; ``temporal_weight`` defaults to ``settings.temporal_weight``.
+        With ``init``, or ``settings.init == "feedforward"``, only the full size runs (the start already
+        holds the picture). The temporal term needs both ``warped_prev`` and ``mask``; ``temporal_weight``
+        defaults to ``settings.temporal_weight``.
         """
         s = self.settings
         check_shape(content, [1, 3, "H", "W"], "content")
+        if init is None and s.init == "feedforward":
+            init = self._network_painting(content)
         if (warped_prev is None) != (mask is None):
             raise UserInputError("the temporal term needs both warped_prev and mask, got only one")
         for other, name in ((init, "init"), (warped_prev, "warped_prev")):
@@ -252,6 +265,16 @@ class OptimizeStylizer:
         for _ in range(s.iterations):
             optimizer.step(closure)
         return x.detach()
+
+    def disocclusion_fill(self, content: torch.Tensor) -> torch.Tensor:
+        """What Ruder's warped init holds where the previous frame did not see the scene: the network's
+        painting with ``init="feedforward"``, else the content frame (the paper's choice)."""
+        return self._network_painting(content) if self.settings.init == "feedforward" else content
+
+    def _network_painting(self, content: torch.Tensor) -> torch.Tensor:
+        """``network``'s painting of ``content`` (both (1, 3, H, W) 0..1), in ``content``'s dtype."""
+        with torch.no_grad():
+            return self.network(content).to(content.dtype)
 
     def _style_grams(self, content: torch.Tensor) -> dict[str, torch.Tensor]:
         """Target Grams of the style image scaled to ``style_scale`` × the content's long side; cached."""

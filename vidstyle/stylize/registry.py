@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from vidstyle.errors import UserInputError
 from vidstyle.io.convert import to_tensor
 from vidstyle.stylize.base import Stylizer
+from vidstyle.stylize.optimize import INITS, OptimizeSettings, OptimizeStylizer
 from vidstyle.stylize.styles import CIN26, StyleChoice, resolve_style
 
+if TYPE_CHECKING:
+    from vidstyle.stylize.feedforward import NetworkStylizer
+
 METHODS = ("feedforward", "optimize")
+# --method optimize starts from the style's feed-forward painting unless --init says otherwise: it reaches
+# the loss of the content start in fewer iterations (benchmarks/optimize_init.py).
+DEFAULT_INIT = "feedforward"
 
 
 @dataclass(frozen=True)
@@ -25,10 +33,15 @@ class StyleRequest:
     iterations: int | None = None
     preserve_color: bool = False
     style_scale: float = 1.0
+    init: str | None = None  # --method optimize's start (None: DEFAULT_INIT)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise UserInputError(f"--method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.init is not None and self.init not in INITS:
+            raise UserInputError(f"--init must be one of {', '.join(INITS)}, got {self.init!r}")
+        if self.init is not None and self.method != "optimize":
+            raise UserInputError("--init applies to --method optimize, not to the feed-forward networks")
         if self.model is None and not self.style:
             raise UserInputError("give --style NAME|IMAGE (see `vidstyle styles list`) or --model PATH")
         if self.style_scale <= 0:
@@ -61,7 +74,7 @@ def style_input(request: StyleRequest, device: torch.device) -> torch.Tensor:
 
 def build_stylizer(request: StyleRequest, device: torch.device) -> Stylizer:
     """Load the network (or set up the optimisation) for ``request`` on ``device``."""
-    from vidstyle.stylize.feedforward import Cin26Stylizer, JohnsonStylizer, MagentaStylizer, StyleVectorComputer
+    from vidstyle.stylize.feedforward import JohnsonStylizer, StyleVectorComputer
 
     if request.model is not None:
         if request.method != "feedforward":
@@ -69,14 +82,21 @@ def build_stylizer(request: StyleRequest, device: torch.device) -> Stylizer:
         return JohnsonStylizer(request.model, device, preserve_color=request.preserve_color)
     choice = resolve_style(request.style or "", StyleVectorComputer(device, request.style_scale))
     if request.method == "optimize":
-        from vidstyle.stylize.optimize import OptimizeSettings, OptimizeStylizer
-
         if choice.painting is None and all(p.cin_index is not None for p in choice.presets):
             raise UserInputError(f"{choice.label} is a built-in network style with no painting; "
                                  "--method optimize needs a painting preset or an image")
+        init = request.init or DEFAULT_INIT
         settings = OptimizeSettings(**({"iterations": request.iterations} if request.iterations else {}),
-                                    style_scale=request.style_scale)
-        return OptimizeStylizer(_painting_tensor(choice, device), settings)
+                                    style_scale=request.style_scale, init=init)
+        network = network_stylizer(choice, device).stylize if init == "feedforward" else None
+        return OptimizeStylizer(_painting_tensor(choice, device), settings, network)
+    return network_stylizer(choice, device, preserve_color=request.preserve_color)
+
+
+def network_stylizer(choice: StyleChoice, device: torch.device, *, preserve_color: bool = False) -> NetworkStylizer:
+    """The feed-forward network of ``choice``'s family (CIN-26 or Magenta), painting with its style."""
+    from vidstyle.stylize.feedforward import Cin26Stylizer, MagentaStylizer
+
     if choice.family == CIN26:
-        return Cin26Stylizer(choice.cin_weights, device, preserve_color=request.preserve_color)
-    return MagentaStylizer(choice.magenta_vector, device, preserve_color=request.preserve_color)
+        return Cin26Stylizer(choice.cin_weights, device, preserve_color=preserve_color)
+    return MagentaStylizer(choice.magenta_vector, device, preserve_color=preserve_color)

@@ -36,8 +36,11 @@ class TemporalSolver(Protocol):
 
     ``content``, ``init``, ``warped_prev``: (1, 3, H, W) float RGB 0..1; ``mask``: (1, 1, H, W) 0..1,
     1 where ``warped_prev`` is reliable; ``temporal_weight`` None uses the solver's own. Returns frame
-    t, (1, 3, H, W) 0..1.
+    t, (1, 3, H, W) 0..1. ``disocclusion_fill(content)``: what ``init`` holds where the warped previous
+    frame is not trusted, (1, 3, H, W) 0..1.
     """
+
+    def disocclusion_fill(self, content: torch.Tensor) -> torch.Tensor: ...
 
     def stylize_with_temporal(self, content: torch.Tensor, init: torch.Tensor, warped_prev: torch.Tensor,
                               mask: torch.Tensor, temporal_weight: float | None = None) -> torch.Tensor: ...

@@ -22,8 +22,8 @@ class RuderTemporalFilter:
 
     The temporal term is part of the solve, so the filter is built with the ``solver`` that takes it
     (:class:`~vidstyle.temporal.base.TemporalSolver`); ``paint`` serves the first frame and scene
-    cuts. ``content``: (1, 3, H, W) float RGB 0..1. Disoccluded pixels start from the content frame
-    (the paper's choice), reliable ones from the previous stylized frame warped by the input's flow.
+    cuts. ``content``: (1, 3, H, W) float RGB 0..1. Reliable pixels start from the previous stylized
+    frame warped by the input's flow, disoccluded ones from the solver's ``disocclusion_fill``.
     """
 
     def __init__(self, flow: FlowEstimator, solver: TemporalSolver, temporal_weight: float | None = None, *,
@@ -52,7 +52,7 @@ class RuderTemporalFilter:
                 self._history.clear()
             else:
                 warped = backward_warp(self._prev_output, motion.flow)
-                init = torch.lerp(content, warped, motion.mask)  # disoccluded pixels start from the content
+                init = torch.lerp(self.solver.disocclusion_fill(content), warped, motion.mask)
                 anchor, mask = add_anchors(warped, motion.mask, self._older_anchors(content))
                 out = self.solver.stylize_with_temporal(
                     content, init, anchor, mask, self.temporal_weight if weight is None else weight)

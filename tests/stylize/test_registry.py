@@ -24,17 +24,17 @@ def painting(tmp_path_factory) -> str:
 
 
 class TestOptimizeInit:
-    def test_default_starts_from_the_feedforward_painting(self, painting):
-        stylizer = build_stylizer(StyleRequest(style=painting, method="optimize"), CPU)
+    def test_feedforward_starts_from_the_network_painting(self, painting):
+        stylizer = build_stylizer(StyleRequest(style=painting, method="optimize", init="feedforward"), CPU)
         network = build_stylizer(StyleRequest(style=painting), CPU)
         frame = to_tensor(synth_frames(1, 64, 48, seed=2)[0])
         assert isinstance(stylizer, OptimizeStylizer) and stylizer.settings.init == "feedforward"
         torch.testing.assert_close(stylizer.disocclusion_fill(frame), network.stylize(frame))
 
-    @pytest.mark.parametrize("init", ["content", "random"])
+    @pytest.mark.parametrize("init", [None, "content", "random"])
     def test_other_starts_load_no_network(self, painting, init):
         stylizer = build_stylizer(StyleRequest(style=painting, method="optimize", init=init), CPU)
-        assert stylizer.settings.init == init and stylizer.network is None
+        assert stylizer.settings.init == (init or "content") and stylizer.network is None
 
     @pytest.mark.parametrize(("method", "init", "message"), [
         ("optimize", "zeros", "--init must be one of content, random, feedforward, got 'zeros'"),

@@ -53,8 +53,9 @@ Strength = Annotated[float, typer.Option(help="0..1: blend of the input (0) and 
 Iterations = Annotated[int | None, typer.Option(help="Optimisation steps per frame (--method optimize).",
                                                 callback=bounded(1, 100_000))]
 Init = Annotated[str | None, typer.Option(
-    "--init", help="--method optimize: what each frame's solve starts from. feedforward (default): the style's "
-    "network painting, full size only; content: the frame, coarse to fine; random: noise, coarse to fine.",
+    "--init", help="--method optimize: what each frame's solve starts from. content (default): the frame, "
+    "coarse to fine; feedforward: the style's network painting, full size only (keeps more of the network's "
+    "look; no faster to the same loss); random: noise, coarse to fine.",
     show_default=False)]
 Model = Annotated[Path | None, typer.Option(
     help="A Johnson-style per-style network (pytorch/examples fast_neural_style .pth); replaces --style.")]

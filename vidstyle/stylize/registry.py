@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from vidstyle.stylize.feedforward import NetworkStylizer
 
 METHODS = ("feedforward", "optimize")
-# --method optimize starts from the style's feed-forward painting unless --init says otherwise: it reaches
-# the loss of the content start in fewer iterations (benchmarks/optimize_init.py).
-DEFAULT_INIT = "feedforward"
+# --method optimize starts from the content frame, coarse to fine, unless --init says otherwise. Starting
+# from the style's feed-forward painting at full size did not reach the same loss in fewer iterations:
+# 120-133 full-size L-BFGS iterations against the content start's 100 (plus 100 at half size), about the
+# same time (0.93-1.08x); benchmarks/optimize_init.py, README "Optimisation from the network".
+DEFAULT_INIT = "content"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from vidstyle.compiling import BUILD_SECONDS, CACHED_LOAD_SECONDS, SAVED_MS_640X360, KernelBuild
+from vidstyle.compiling import BUILD_SECONDS, CACHED_LOAD_SECONDS, SAVED_MS_640X360, AotKernels, KernelBuild
 
 
 @pytest.fixture
@@ -29,25 +29,15 @@ def test_short_clip_runs_uncompiled_long_clip_compiles(kernel_cache):
     assert not pays and "uncompiled" in why and "16 frames" in why
 
 
-def test_cached_kernels_repay_sooner(kernel_cache):
-    build = KernelBuild("magenta", 640, 360, "bf16")
+def test_built_kernels_repay_sooner(kernel_cache):
+    package = kernel_cache / "vidstyle-aot" / "magenta-640x360-0123.pt2"
+    build = KernelBuild("magenta", 640, 360, "bf16", package=package)
     between = int((_frames_to_repay(CACHED_LOAD_SECONDS, build) + _frames_to_repay(BUILD_SECONDS, build)) / 2)
     assert not build.cached() and build.pays(between)[0] is False
-    build.remember()
-    build.remember()  # recorded once
+    package.parent.mkdir(parents=True)
+    package.write_bytes(b"kernels")
     assert build.cached() and build.pays(between)[0] is True
-    assert (kernel_cache / "vidstyle-built.txt").read_text().splitlines() == [build.key]
-    # another size, precision or network is not cached by that
-    for other in (KernelBuild("magenta", 1280, 720, "bf16"), KernelBuild("magenta", 640, 360, "fp32"),
-                  KernelBuild("cin26", 640, 360, "bf16")):
-        assert not other.cached()
-
-
-def test_a_new_kernel_cache_forgets_what_was_built(kernel_cache, tmp_path, monkeypatch):
-    build = KernelBuild("cin26", 320, 180, "fp32")
-    build.remember()
-    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "elsewhere"))
-    assert not build.cached()
+    assert not KernelBuild("magenta", 640, 360, "bf16").cached()  # no package: nothing to load
 
 
 def test_unknown_length_or_other_device_compiles(kernel_cache):
@@ -70,35 +60,44 @@ def test_run_skips_compiling_a_short_clip_and_says_so(clip16, tmp_path, kernel_c
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["compiled"] is False and summary["frames"] == 4
     assert "vidstyle: running the network uncompiled: 4 frames at 160x96" in captured.err
-    assert not (kernel_cache / "vidstyle-built.txt").exists()
+    assert not (kernel_cache / "vidstyle-aot").exists()
 
 
-def test_run_records_the_kernels_it_built(clip16, tmp_path, kernel_cache, capsys, monkeypatch):
-    """Where compiling pays, the render prepares the network and records the size it built."""
-    import torch
+def _packages_without_compiler(monkeypatch) -> None:
+    """Building a package writes an empty file and loading it runs the eager network (no C++ build here)."""
+    def load(kernels: AotKernels):
+        kernels.path.parent.mkdir(parents=True, exist_ok=True)
+        kernels.path.touch()
+        return kernels.fn
 
+    monkeypatch.setattr(AotKernels, "load", load)
+
+
+def test_run_builds_the_kernels_where_they_pay(clip16, tmp_path, kernel_cache, capsys, monkeypatch):
+    """Where compiling pays, the render builds the package for the processing size before the first frame."""
     from vidstyle.cli.app import main
 
-    monkeypatch.setattr(torch, "compile", lambda fn, **_: lambda *a, **k: fn(*a, **k))  # no C++ build here
+    _packages_without_compiler(monkeypatch)
     monkeypatch.setattr(KernelBuild, "pays", lambda self, frames: (True, "compiling (test)"))
     main(["run", str(clip16), "-o", str(tmp_path / "painted.mp4"), "--style", "udnie", "--json", "--quiet",
           "--max-frames", "2"])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    built = (kernel_cache / "vidstyle-built.txt").read_text().splitlines()
-    assert summary["compiled"] is True and len(built) == 1 and " 160x96 " in built[0]
+    built = [p.name for p in (kernel_cache / "vidstyle-aot").iterdir()]
+    assert summary["compiled"] is True and len(built) == 1 and built[0].startswith("cin26-160x96-")
 
 
 def test_build_kernels_compiles_a_short_clip_for_later_runs(clip16, tmp_path, kernel_cache, capsys, monkeypatch):
-    """--build-kernels: a 2-frame render, which alone would run uncompiled, builds and records the kernels."""
-    import torch
-
+    """--build-kernels: a 2-frame render, which alone would run uncompiled, builds the package; a later
+    render of the same size finds it and weighs loading it, not building it."""
     from vidstyle.cli.app import main
 
-    monkeypatch.setattr(torch, "compile", lambda fn, **_: lambda *a, **k: fn(*a, **k))  # no C++ build here
+    _packages_without_compiler(monkeypatch)
     main(["run", str(clip16), "-o", str(tmp_path / "painted.mp4"), "--style", "udnie", "--json",
           "--max-frames", "2", "--build-kernels"])
     captured = capsys.readouterr()
     summary = json.loads(captured.out.strip().splitlines()[-1])
-    built = (kernel_cache / "vidstyle-built.txt").read_text().splitlines()
+    built = [p.name for p in (kernel_cache / "vidstyle-aot").iterdir()]
     assert summary["compiled"] is True and "as asked (--build-kernels)" in captured.err
-    assert len(built) == 1 and " 160x96 " in built[0]
+    assert len(built) == 1 and built[0].startswith("cin26-160x96-")
+    main(["run", str(clip16), "-o", str(tmp_path / "again.mp4"), "--style", "udnie", "--json", "--max-frames", "4"])
+    assert "s loading its kernels takes" in capsys.readouterr().err  # found: loading, not building, is weighed

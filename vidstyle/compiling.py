@@ -1,16 +1,19 @@
-"""``torch.compile`` for the per-frame work, with the kernel cache in the user cache folder, a quiet
-fall back to eager execution where compiling is impossible (no C++ compiler, odd platform), and the
-decision whether a clip is long enough to repay building or loading the kernels (:class:`KernelBuild`).
+"""Compiled per-frame work: ahead-of-time kernel packages on the CPU (``torch.compile`` elsewhere), kept
+in the user cache folder, a quiet fall back to eager execution where compiling is impossible (no C++
+compiler, odd platform), and the decision whether a clip is long enough to repay building or loading
+the kernels (:class:`KernelBuild`).
 
-On the project's 2-core CPU, compiling takes a third to a half off the time per frame of the
-feed-forward networks (``benchmarks/stylizers.py``); building the kernels takes tens of seconds the
-first time for a frame size and a few seconds once cached (``benchmarks/first_frame.py``).
+On the project's 2-core CPU the compiled CIN-26 network takes about a third of the eager time per
+frame (``benchmarks/stylizers.py``); building its package takes ~18 s once per frame size, loading it
+milliseconds (``benchmarks/first_frame.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,14 +37,20 @@ class Compiled(Generic[P, R]):
     """``fn`` compiled for fixed shapes (one build per frame size); if compiling fails, one notice
     and ``fn`` itself from then on. Numerically the same as ``fn`` to float rounding (~1e-5).
 
-    ``torch.compile`` is called on the first call, not here: importing its machinery (dynamo, inductor,
-    sympy) adds ~150 MB to the process, which a render that ends up uncompiled does without.
+    On the CPU the kernels are built ahead of time (:class:`AotKernels`): one package file per network,
+    input shapes and precision, which a later process loads in milliseconds (``torch.compile``'s cache
+    took ~5 s to load, and its build ~40 s against ~16 s). On other devices ``torch.compile`` builds
+    them, called on the first call: importing its machinery (dynamo, inductor, sympy) adds ~150 MB to
+    the process, which a render that ends up uncompiled does without.
     """
 
-    def __init__(self, fn: Callable[P, R], what: str) -> None:
+    def __init__(self, fn: Callable[P, R], what: str, module: torch.nn.Module) -> None:
         self.eager = fn
         self.what = what
-        self._fn: Callable[P, R] | None = None  # torch.compile(fn) from the first call on
+        self.module = module  # whose weights ``fn`` uses: they go into an ahead-of-time package
+        self._fn: Callable[P, R] | None = None  # torch.compile(fn) from the first call on (not on the CPU)
+        self._packages: dict[tuple, Callable[..., R]] = {}  # loaded kernels by autocast dtype and input shapes
+        self._weights: str | None = None
         self._failed = False
 
     @property
@@ -49,9 +58,26 @@ class Compiled(Generic[P, R]):
         """False once compiling has failed and ``fn`` runs eagerly."""
         return not self._failed
 
+    def kernels(self, *args: torch.Tensor | None) -> AotKernels:
+        """The ahead-of-time kernels a CPU call with ``args`` (under the current autocast) runs."""
+        if self._weights is None:  # the weights do not change during a run: hashed once
+            self._weights = weights_digest(self.module)
+        return AotKernels(self.what, self.eager, self.module, self._weights, args)
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if self._failed:
             return self.eager(*args, **kwargs)
+        if not kwargs and all(a is None or isinstance(a, torch.Tensor) and a.device.type == "cpu" for a in args):
+            autocast = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
+            key = (autocast, *(None if a is None else (a.shape, a.dtype) for a in args))
+            run = self._packages.get(key)
+            if run is None:
+                try:
+                    run = self._packages[key] = self.kernels(*args).load()
+                except Exception as exc:  # no C++ compiler, an op the exporter cannot trace: run eagerly
+                    self._fail(exc)
+                    return self.eager(*args, **kwargs)
+            return run(*args)
         if self._fn is None:
             # Inductor warns on every build of a machine without CUDA that it found none: not news here.
             logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
@@ -63,17 +89,120 @@ class Compiled(Generic[P, R]):
 
             if not isinstance(exc, TorchDynamoException):
                 raise
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-            log.warning(f"could not compile the {self.what} ({first_line}); it runs uncompiled")
-            self._failed = True
+            self._fail(exc)
             return self.eager(*args, **kwargs)
 
+    def _fail(self, exc: Exception) -> None:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        log.warning(f"could not compile the {self.what} ({first_line}); it runs uncompiled")
+        self._failed = True
 
-# What compiling costs and saves on the project's 2-core CPU (AMD EPYC, AVX512-BF16). Building the
-# kernels for a new frame size: ~40 s; loading them from the cache: ~4 s (a 1-frame render took 10.5 s
-# compiled against 6.6 s uncompiled, the cache warm); ``benchmarks/first_frame.py`` measures both.
-BUILD_SECONDS = 40.0
-CACHED_LOAD_SECONDS = 4.0
+
+def weights_digest(module: torch.nn.Module) -> str:
+    """A hash of ``module``'s weights and buffers (names and values): a package holds them as constants."""
+    digest = hashlib.sha256()
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().contiguous().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _machine_tag() -> str:
+    """The CPU's instruction-set flags: kernels built for AVX-512 or AMX must never be loaded by a CPU
+    without them (a shared home folder), where they would crash rather than raise."""
+    try:
+        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        flags = platform.processor()
+    return f"{platform.machine()} {flags}"
+
+
+class AotKernels:
+    """One network's CPU kernels for one set of input shapes and autocast precision, built ahead of
+    time (AOTInductor) into a package file in the kernel cache, named by everything that decides its
+    code: the network's weights, the shapes and dtypes, the autocast dtype, torch and the CPU.
+
+    ``fn(*args)`` is traced with ``module``'s weights; ``args`` are tensors or None (left out of the
+    traced inputs). Building takes ~16 s for a CIN-26 network at 640x360 on the 2-core CPU; loading
+    a built package a few milliseconds.
+    """
+
+    def __init__(self, what: str, fn: Callable[..., object], module: torch.nn.Module, weights: str,
+                 args: tuple[torch.Tensor | None, ...]) -> None:
+        self.what, self.fn, self.module = what, fn, module
+        self.present = [a is not None for a in args]
+        self.examples = [a for a in args if a is not None]
+        self.autocast = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
+        digest = hashlib.sha256(weights.encode())
+        shapes = [(tuple(a.shape), str(a.dtype)) for a in self.examples]
+        digest.update(repr((shapes, self.present, str(self.autocast), torch.__version__, _machine_tag())).encode())
+        size = "x".join(str(s) for s in reversed(self.examples[0].shape[-2:])) if self.examples else "none"
+        self.path = _package_folder() / f"{what.split()[0]}-{size}-{digest.hexdigest()[:16]}.pt2"
+
+    def cached(self) -> bool:
+        return self.path.is_file()
+
+    def load(self) -> Callable[..., torch.Tensor]:
+        """The kernels as a function of the same arguments as ``fn``; built first if not cached."""
+        if not self.cached():
+            self.build()
+        # The package loader itself: torch._inductor.aoti_load_package wraps it, but importing
+        # torch._inductor for that costs ~0.9 s of start-up.
+        loader = torch._C._aoti.AOTIModelPackageLoader(str(self.path), "model", False, 1, -1)
+        present = self.present
+
+        def run(*args: torch.Tensor | None) -> torch.Tensor:
+            inputs = [a.contiguous() for a, keep in zip(args, present) if keep]
+            return loader.run(inputs)[0]
+
+        return run
+
+    def build(self) -> None:
+        """Export ``fn`` with the autocast it runs under and compile it into the package (written
+        under a temporary name, then renamed: a crash leaves no half package)."""
+        from torch._inductor import aoti_compile_and_package
+
+        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+        with torch.inference_mode(False), torch.no_grad():
+            examples = [torch.zeros(a.shape, dtype=a.dtype) for a in self.examples]
+            program = torch.export.export(_Traced(self.fn, self.module, self.present, self.autocast),
+                                          tuple(examples))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_name(f".{self.path.stem}.{os.getpid()}.partial.pt2")
+            try:
+                aoti_compile_and_package(program, package_path=str(partial))
+                os.replace(partial, self.path)
+            finally:
+                partial.unlink(missing_ok=True)
+
+
+class _Traced(torch.nn.Module):
+    """``fn`` as a module for ``torch.export``: ``module`` registered (its weights become the package's
+    constants), the None arguments put back, the autocast inside the traced graph."""
+
+    def __init__(self, fn: Callable[..., object], module: torch.nn.Module, present: list[bool],
+                 autocast: torch.dtype | None) -> None:
+        super().__init__()
+        self.fn, self.module, self.present, self.autocast = fn, module, present, autocast
+
+    def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+        given = iter(tensors)
+        args = [next(given) if keep else None for keep in self.present]
+        with torch.autocast("cpu", dtype=self.autocast or torch.bfloat16, enabled=self.autocast is not None):
+            return self.fn(*args)
+
+
+def _package_folder() -> Path:
+    """Inside the kernel cache (``TORCHINDUCTOR_CACHE_DIR``), so pointing it elsewhere starts afresh."""
+    return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"]) / "vidstyle-aot"
+
+
+# What compiling costs and saves on the project's 2-core CPU (Intel Xeon with AMX, 2026-12-05). Building
+# the ahead-of-time kernels of the CIN-26 network for 640x360 frames: ~18 s (export and C++ build); loading
+# a built package: milliseconds, but the first compiled frame still pays ~1 s of warming up
+# (``benchmarks/first_frame.py`` measures both).
+BUILD_SECONDS = 18.0
+CACHED_LOAD_SECONDS = 1.0
 # Time per 640x360 frame the compiled network saves (eager minus compiled, benchmarks/stylizers.py);
 # it grows with the pixels. A network or precision not listed uses the smallest saving (Magenta bf16).
 SAVED_MS_640X360 = {("magenta", "bf16"): 17.6, ("magenta", "fp32"): 38.0, ("cin26", "bf16"): 40.8,
@@ -81,43 +210,23 @@ SAVED_MS_640X360 = {("magenta", "bf16"): 17.6, ("magenta", "fp32"): 38.0, ("cin2
 _PIXELS_640X360 = 640 * 360
 
 
-def _built_list() -> Path:
-    """The sizes vidstyle has built kernels for, one key a line, kept inside the kernel cache it describes
-    (so clearing the cache, or pointing ``TORCHINDUCTOR_CACHE_DIR`` elsewhere, forgets them too)."""
-    return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"]) / "vidstyle-built.txt"
-
-
 @dataclass(frozen=True)
 class KernelBuild:
     """The kernels of one network (``what``: magenta, cin26, johnson) for one processing size
     (``width`` x ``height`` pixels) and arithmetic (``precision``: fp32, bf16, fp16) on ``device``
-    (a torch device type): whether they are cached, and whether compiling them pays for a clip."""
+    (a torch device type), kept in ``package`` (the CPU's ahead-of-time package; None elsewhere):
+    whether they are built, and whether building or loading them pays for a clip."""
 
     what: str
     width: int
     height: int
     precision: str
     device: str = "cpu"
-
-    @property
-    def key(self) -> str:
-        return f"{self.what} {self.width}x{self.height} {self.precision} {self.device} torch {torch.__version__}"
+    package: Path | None = None
 
     def cached(self) -> bool:
-        """True once :meth:`remember` recorded these kernels in the current kernel cache."""
-        path = _built_list()
-        return path.is_file() and self.key in path.read_text().splitlines()
-
-    def remember(self) -> None:
-        """Record that the kernel cache now holds these kernels (written whole, then renamed)."""
-        if self.cached():
-            return
-        path = _built_list()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = path.read_text().splitlines() if path.is_file() else []
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        tmp.write_text("\n".join([*lines, self.key]) + "\n")
-        os.replace(tmp, path)
+        """True once the package is built (in the current kernel cache)."""
+        return self.package is not None and self.package.is_file()
 
     def pays(self, frames: int | None) -> tuple[bool, str]:
         """Whether building (or loading) the kernels takes less time than they save over ``frames``

@@ -114,7 +114,8 @@ def load_processor(settings: ProcessorSettings, info: VideoInfo, frames: int | N
     built = build(settings)
     if built.compiled:
         w, h = built.processor.processing_size(info.width, info.height)
-        kernels = KernelBuild(built.processor.stylizer.name, w, h, built.precision, built.device.type)
+        stylizer = built.processor.stylizer
+        kernels = KernelBuild(stylizer.name, w, h, built.precision, built.device.type, stylizer.kernel_package(w, h))
         if settings.build_kernels:
             pays, why = True, f"building the network's kernels for {w}x{h} frames, as asked (--build-kernels)"
         else:
@@ -122,8 +123,6 @@ def load_processor(settings: ProcessorSettings, info: VideoInfo, frames: int | N
         log.info(why)
         if pays:
             built.processor.prepare(info.width, info.height)
-            if built.compiled:  # not when compiling failed (no C++ compiler): nothing was cached
-                kernels.remember()
         else:
             built.processor.stylizer.accelerate(compile=False, precision=built.precision)
     return built

@@ -1,4 +1,4 @@
-"""How the feed-forward networks run: torch.compile (same pixels), reduced precision, and the fall back
+"""How the feed-forward networks run: compiled ahead of time on the CPU (same pixels), reduced precision, and the fall back
 when compiling is impossible."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import shutil
 import pytest
 import torch
 import torch.nn.functional as F
-from torch._dynamo.exc import BackendCompilerFailed
 
+from vidstyle.compiling import AotKernels
 from vidstyle.device import default_precision
 from vidstyle.errors import UserInputError
 from vidstyle.processor import FrameProcessor
@@ -36,18 +36,28 @@ def _styles() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(presets["starry_night"].vector), torch.tensor(presets["the_wave"].vector)
 
 
-def test_one_build_serves_every_style(monkeypatch):
-    # The style is an input of the compiled graph: a second style is another argument, not another
-    # build. Counted with a backend that records each graph dynamo hands over (no C++ compiler needed).
-    builds = []
+@pytest.fixture
+def kernel_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    return tmp_path / "inductor" / "vidstyle-aot"
 
-    def counting(graph, example_inputs):
-        builds.append(tuple(tuple(x.shape) for x in example_inputs if isinstance(x, torch.Tensor)))
-        return graph.forward
 
-    real_compile = torch.compile
-    monkeypatch.setattr(torch, "compile", lambda fn, **kw: real_compile(fn, **{**kw, "backend": counting}))
-    torch._dynamo.reset()
+def _eager_loads(monkeypatch) -> list[tuple]:
+    """Replace building and loading a package by the eager function, recording the input shapes of
+    each load (no C++ compiler needed)."""
+    loads = []
+
+    def load(kernels: AotKernels):
+        loads.append(tuple(tuple(x.shape) for x in kernels.examples))
+        return kernels.fn
+
+    monkeypatch.setattr(AotKernels, "load", load)
+    return loads
+
+
+def test_one_build_serves_every_style(monkeypatch, kernel_cache):
+    # The style is an input of the compiled graph: a second style is another argument, not another build.
+    loads = _eager_loads(monkeypatch)
     eager, compiled = _magenta(), _magenta()
     compiled.accelerate(compile=True, precision="fp32")
     first, second = _styles()
@@ -55,18 +65,42 @@ def test_one_build_serves_every_style(monkeypatch):
     with torch.no_grad():
         painted = [compiled.stylize(content, first), compiled.stylize(content, second), compiled.stylize(content)]
         expected = [eager.stylize(content, first), eager.stylize(content, second)]
-    assert len(builds) == 1 and (1, 100) in builds[0]
+    assert loads == [((1, 3, 64, 96), (1, 100))]
     assert (painted[0] - painted[1]).abs().mean() > 0.02  # two styles, two paintings
-    torch.testing.assert_close(painted[0], expected[0], atol=1e-4, rtol=0)
-    torch.testing.assert_close(painted[1], expected[1], atol=1e-4, rtol=0)
+    torch.testing.assert_close(painted[0], expected[0], atol=0, rtol=0)
+    torch.testing.assert_close(painted[1], expected[1], atol=0, rtol=0)
     torch.testing.assert_close(painted[2], expected[0], atol=0, rtol=0)  # no style: the one it was built with
     compiled.stylize(_photo(height=32, width=48))
-    assert len(builds) == 2  # a new frame size is a new build
+    assert len(loads) == 2  # a new frame size is a new package
+    assert compiled.kernel_package(96, 64) != compiled.kernel_package(48, 32)
+    assert compiled.kernel_package(96, 64).name.startswith("magenta-96x64-")
 
 
-def test_compiled_network_paints_the_same_pixels():
-    # With a C++ compiler inductor must really compile (and paint the eager pixels); without one the
-    # network falls back to eager, which paints them too.
+def test_a_package_is_named_by_the_weights_precision_and_cpu(monkeypatch, kernel_cache):
+    # Kernels hold the network's weights and the CPU's instructions: other weights, another precision
+    # or another CPU (a shared home folder) must never load them.
+    stylizer = _magenta()
+    stylizer.accelerate(compile=True, precision="fp32")
+    package = stylizer.kernel_package(96, 64)
+    assert package.parent == kernel_cache and stylizer.kernel_package(96, 64) == package
+    assert stylizer.kernel_package(94, 62) == package  # padded to a multiple of 4: the same input shape
+    other = _magenta()
+    with torch.no_grad():
+        other.net.conv1.conv2d.bias.add_(0.01)
+    other.accelerate(compile=True, precision="fp32")
+    assert other.kernel_package(96, 64) != package
+    stylizer.accelerate(compile=True, precision="bf16")
+    assert stylizer.kernel_package(96, 64) != package
+    stylizer.accelerate(compile=True, precision="fp32")
+    monkeypatch.setattr("vidstyle.compiling._machine_tag", lambda: "x86_64 flags fpu sse2")
+    assert stylizer.kernel_package(96, 64) != package
+    stylizer.accelerate(compile=False, precision="fp32")
+    assert stylizer.kernel_package(96, 64) is None
+
+
+def test_compiled_network_paints_the_same_pixels(monkeypatch, kernel_cache):
+    # With a C++ compiler the package is really built (and paints the eager pixels), then loaded by
+    # another stylizer without building again; without one the network falls back to eager.
     compiler = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
     eager, compiled = _magenta(), _magenta()
     compiled.accelerate(compile=True, precision="fp32")
@@ -82,6 +116,19 @@ def test_compiled_network_paints_the_same_pixels():
     torch.testing.assert_close(first, expected[0], atol=1e-4, rtol=0)
     torch.testing.assert_close(again, expected[0], atol=1e-4, rtol=0)
     torch.testing.assert_close(other, expected[1], atol=1e-4, rtol=0)
+    if compiler is None:
+        return
+    assert compiled.kernel_package(96, 64).is_file() and len(list(kernel_cache.iterdir())) == 1  # no partial left
+
+    def no_build(self):
+        raise AssertionError("the package was built again")
+
+    monkeypatch.setattr(AotKernels, "build", no_build)
+    later = _magenta()
+    later.accelerate(compile=True, precision="fp32")
+    with torch.no_grad():
+        torch.testing.assert_close(later.stylize(content), first, atol=0, rtol=0)
+    assert later.compiled
 
 
 def test_bf16_autocast_changes_little(device):
@@ -114,13 +161,11 @@ def test_auto_precision_is_bf16_only_where_the_cpu_has_it(monkeypatch, avx512_bf
     assert default_precision(torch.device("cuda")) == "fp32"  # fp16 on GPUs is not measured here
 
 
-def test_failed_compile_falls_back_with_one_notice(monkeypatch, caplog):
-    def broken_compile(fn, **_):
-        def run(*args, **kwargs):
-            raise BackendCompilerFailed("inductor", RuntimeError("no C++ compiler found"), None)
-        return run
+def test_failed_compile_falls_back_with_one_notice(monkeypatch, caplog, kernel_cache):
+    def broken_build(self):
+        raise RuntimeError("no C++ compiler found")
 
-    monkeypatch.setattr(torch, "compile", broken_compile)
+    monkeypatch.setattr(AotKernels, "build", broken_build)
     stylizer, eager = _magenta(), _magenta()
     stylizer.accelerate(compile=True, precision="fp32")
     content = _photo()
@@ -130,7 +175,7 @@ def test_failed_compile_falls_back_with_one_notice(monkeypatch, caplog):
     assert not stylizer.compiled
     torch.testing.assert_close(out, eager.stylize(content), atol=0, rtol=0)
     notices = [r.getMessage() for r in caplog.records]
-    assert len(notices) == 1 and "could not compile the magenta network" in notices[0]
+    assert len(notices) == 1 and "could not compile the magenta network (no C++ compiler found)" in notices[0]
 
 
 def test_prepare_paints_once_at_the_processing_size(monkeypatch):

@@ -44,13 +44,13 @@ def run_command(
     init: Init = None,
     preserve_color: PreserveColor = False,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
-                                          "(torch.compile) where the clip repays it: 1.5-2x faster per frame "
-                                          "on a CPU, after a build per frame size (~40 s, cached; ~4 s to "
-                                          "load).")] = R["compile"],
+                                          "where the clip repays it: 2-3x faster per frame on a CPU, after "
+                                          "a build per frame size (~20 s, kept in the cache; loaded in "
+                                          "about a second).")] = R["compile"],
     build_kernels: Annotated[bool, typer.Option("--build-kernels", help="Compile now even where this clip "
                                                 "alone does not repay the build: later runs at this frame "
-                                                "size load the kernels (~4 s) and compile whenever that "
-                                                "pays.")] = False,
+                                                "size load the kernels (about a second) and compile "
+                                                "whenever that pays.")] = False,
     precision: Precision = "auto",
     fps: Fps = R["fps"],
     start: Start = None,

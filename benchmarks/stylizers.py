@@ -1,5 +1,5 @@
 """Stylizer benchmark: ms per frame at 640x360 and 1280x720 for each feed-forward network as vidstyle runs
-it (``NetworkStylizer.stylize``: padding, network, crop), eager vs ``torch.compile`` vs reduced precision
+it (``NetworkStylizer.stylize``: padding, network, crop), eager vs compiled (ahead of time on the CPU) vs reduced precision
 (bf16 autocast; fp16 too on CUDA), plus the pixel difference each variant makes against eager fp32.
 The optimisation method is timed per L-BFGS iteration at 256x144.
 
@@ -62,7 +62,7 @@ def _time(stylizer: NetworkStylizer, device: torch.device, width: int, height: i
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--no-compile", action="store_true", help="skip torch.compile (slow to build on CPU)")
+    parser.add_argument("--no-compile", action="store_true", help="skip the compiled variants (each builds its kernels, ~30 s on a CPU)")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     rows = []

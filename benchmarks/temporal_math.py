@@ -32,8 +32,8 @@ import torch
 
 from benchmarks.common import RESULTS, SHARED_DATA, cpu_name, markdown_table
 from vidstyle.temporal.consistency import (
-    BOUNDARY_ABSOLUTE, BOUNDARY_BAND_SIGMA, BOUNDARY_RELATIVE, CONTRAST_RADIUS, MAX_CONTRAST_GAIN, STILLNESS_SIGMA,
-    TemporalSettings, consistent_frame,
+    BOUNDARY_BAND_SIGMA, COARSE_SIGMA, CONTRAST_RADIUS, DETAIL_SIGMA, DIS_TEAR_ABSOLUTE, DIS_TEAR_RELATIVE,
+    FLAT_DETAIL, MAX_CONTRAST_GAIN, STILLNESS_SIGMA, TemporalSettings, consistent_frame,
 )
 
 _GRIDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -58,8 +58,8 @@ def _expanded(x: np.ndarray, h: int, w: int) -> np.ndarray:
 
 
 def _smooth(x: np.ndarray, sigma: float) -> np.ndarray:
-    """(H, W) float32: the same Gaussian-at-quarter-size blur as ``consistency._smooth``."""
-    h, w = x.shape
+    """(H, W) or (H, W, C) float32: the same Gaussian-at-quarter-size blur as ``consistency._smooth``."""
+    h, w = x.shape[:2]
     radius = max(1, math.ceil(3.0 * sigma / 4))
     taps = np.arange(-radius, radius + 1, dtype=np.float32)
     kernel = np.exp(-0.5 * np.square(4 * taps / sigma))
@@ -69,20 +69,20 @@ def _smooth(x: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _motion_boundaries(fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
-    """(H, W) float32, 1 where |∇u|² + |∇v|² > BOUNDARY_RELATIVE |w|² + BOUNDARY_ABSOLUTE."""
+    """(H, W) float32, 1 where |∇u|² + |∇v|² > DIS_TEAR_RELATIVE |w|² + DIS_TEAR_ABSOLUTE."""
     grad = np.zeros_like(fx)
     for f in (fx, fy):
         p = cv2.copyMakeBorder(f, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
         dx = (p[1:-1, 2:] - p[1:-1, :-2]) * 0.5
         dy = (p[2:, 1:-1] - p[:-2, 1:-1]) * 0.5
         grad += dx * dx + dy * dy
-    limit = BOUNDARY_RELATIVE * (fx * fx + fy * fy) + BOUNDARY_ABSOLUTE
+    limit = DIS_TEAR_RELATIVE * (fx * fx + fy * fy) + DIS_TEAR_ABSOLUTE
     return (grad > limit).astype(np.float32)
 
 
 def consistent_frame_cv(fresh: np.ndarray, prev_output: np.ndarray, content: np.ndarray, previous: np.ndarray,
                         flow: np.ndarray, s: TemporalSettings) -> np.ndarray:
-    """``consistent_frame`` (no long-term terms) in one pass of numpy and OpenCV.
+    """``consistent_frame`` (no long-term terms, default band settings) in one pass of numpy and OpenCV.
 
     fresh, prev_output, content, previous: (H, W, 3) float32 RGB 0..1; flow: (H, W, 2) float32 pixels
     (x, y), frame t -> t-1; H and W even. Returns the (H, W, 3) float32 output in 0..1.
@@ -104,8 +104,31 @@ def consistent_frame_cv(fresh: np.ndarray, prev_output: np.ndarray, content: np.
     warped_out = cv2.remap(prev_output, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     anchor = np.where(moving[..., None], warped_out, prev_output)
     contrast = s.still_contrast + (s.contrast - s.still_contrast) * movingf
-    # blend(): the closed form, then the contrast lost to averaging given back (Heitz & Neyret 2018)
-    a = 1.0 / (1.0 + s.weight * mask)
+    out = _blend(fresh, anchor, mask, s.weight, contrast)
+    if s.coarse_weight is not None:  # the coarse band from a blend with its own λ
+        coarse = anchor - fresh
+        coarse *= (1.0 - 1.0 / (1.0 + s.coarse_weight * mask))[..., None]
+        coarse += fresh
+        coarse -= out
+        out += _smooth(coarse, COARSE_SIGMA)
+    if s.carry_detail:  # carried_detail(), by linearity: H(fresh - out) + carry H(anchor - fresh), H = 1 - smooth
+        carry = (1.0 - (1.0 - mask) / (1.0 + s.weight * mask))[..., None]
+        stack = np.concatenate([fresh - out, anchor - fresh, content], axis=-1)
+        stack -= _smooth(stack, DETAIL_SIGMA)
+        flat = np.exp(-FLAT_DETAIL * _smooth(np.square(stack[..., 6:]).sum(-1), DETAIL_SIGMA))[..., None]
+        detail = stack[..., 3:6]
+        detail *= carry
+        detail += stack[..., :3]
+        detail *= flat
+        out += detail
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _blend(fresh: np.ndarray, anchor: np.ndarray, mask: np.ndarray, weight: float,
+           contrast: np.ndarray) -> np.ndarray:
+    """``consistency.blend``: the closed form, then the contrast lost to averaging given back."""
+    h, w = mask.shape
+    a = 1.0 / (1.0 + weight * mask)
     mixed = anchor - fresh
     mixed *= (1.0 - a)[..., None]
     mixed += fresh
@@ -127,7 +150,7 @@ def consistent_frame_cv(fresh: np.ndarray, prev_output: np.ndarray, content: np.
     mixed -= local_mean
     mixed *= gain[..., None]
     mixed += local_mean
-    return np.clip(mixed, 0.0, 1.0, out=mixed)
+    return mixed
 
 
 def _hwc(x: torch.Tensor) -> np.ndarray:
@@ -177,6 +200,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-compile", action="store_true", help="Skip the torch.compile variant.")
+    parser.add_argument("--note", default="", help="what the machine was doing (quiet, shared ...)")
     args = parser.parse_args()
     settings = TemporalSettings()
     cases = inputs(args.clip, args.pairs)
@@ -207,7 +231,7 @@ def main() -> None:
     h, w = cases[0][0].shape[-2:]
     meta = {"device": cpu_name(), "torch_threads": torch.get_num_threads(), "size": f"{w}x{h}",
             "pairs": args.pairs, "clip": args.clip.name, "load_average": os.getloadavg(),
-            "note": "best of --repeats; a shared machine, other jobs load it"}
+            "note": f"best of --repeats. {args.note}"}
     table = markdown_table(rows, ["variant", "ms per frame", "CPU ms per frame", "speed-up", "max abs diff",
                                   "mean abs diff", "build s"])
     print(table)
@@ -217,8 +241,8 @@ def main() -> None:
                                                              "rows": rows}, indent=1))
     (RESULTS / "temporal_math.md").write_text(
         f"Device: {meta['device']}, torch threads {meta['torch_threads']}, {meta['size']}, {args.pairs} frame pairs "
-        f"of {meta['clip']}, load average {tuple(round(x, 2) for x in meta['load_average'])} (other jobs running)."
-        f"\n\n{table}\n")
+        f"of {meta['clip']}, load average {tuple(round(x, 2) for x in meta['load_average'])} when it ended. "
+        f"{args.note}\n\n{table}\n")
 
 
 if __name__ == "__main__":

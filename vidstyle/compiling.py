@@ -207,10 +207,10 @@ def _package_folder() -> Path:
 # its first frame ~0.1 s more.
 BUILD_SECONDS = 28.0
 CACHED_LOAD_SECONDS = 0.3
-# Time per 640x360 frame the compiled network saves (eager minus compiled, benchmarks/stylizers.py);
-# it grows with the pixels. A network or precision not listed uses the smallest saving (Magenta bf16).
-SAVED_MS_640X360 = {("magenta", "bf16"): 17.6, ("magenta", "fp32"): 38.0, ("cin26", "bf16"): 40.8,
-                    ("cin26", "fp32"): 88.9, ("johnson", "bf16"): 140.0, ("johnson", "fp32"): 166.0}
+# Time per 640x360 frame the compiled network saves (eager minus compiled, 2 threads, ``benchmarks/stylizers.py``
+# on the same Intel Xeon); it grows with the pixels. A network or precision not listed uses the smallest.
+SAVED_MS_640X360 = {("magenta", "bf16"): 17.9, ("magenta", "fp32"): 17.8, ("cin26", "bf16"): 57.6,
+                    ("cin26", "fp32"): 48.8, ("johnson", "bf16"): 167.0, ("johnson", "fp32"): 53.0}
 _PIXELS_640X360 = 640 * 360
 
 

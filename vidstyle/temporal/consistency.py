@@ -236,10 +236,12 @@ def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Ten
         blend's λ. Returns :math:`(B, 3, H, W)`, not clamped.
     """
     carry = 1.0 - (1.0 - mask) / (1.0 + weight * mask)
-    stack = torch.cat([blended, fresh, anchor, content], 1)
-    own, new, old, edges = (stack - _smooth(stack, DETAIL_SIGMA)).split(blended.shape[1], dim=1)
+    # With H = 1 - smooth (linear), new + carry (old - new) - own for the fine bands of fresh, anchor and
+    # blended is H(fresh - blended) + carry H(anchor - fresh): 9 channels smoothed instead of 12.
+    stack = torch.cat([fresh - blended, anchor - fresh, content], 1)
+    to_fresh, to_anchor, edges = (stack - _smooth(stack, DETAIL_SIGMA)).split(blended.shape[1], dim=1)
     flat = torch.exp(-FLAT_DETAIL * _smooth(edges.square().sum(1, keepdim=True), DETAIL_SIGMA))
-    return blended + flat * (new + carry * (old - new) - own)
+    return blended + flat * (to_fresh + carry * to_anchor)
 
 
 def motion_mask(

@@ -118,7 +118,7 @@ class NetworkStylizer:
         with this stylizer's style input; None when not compiled or not on the CPU."""
         if not isinstance(self._network, Compiled) or self.device.type != "cpu":
             return None
-        padded = torch.zeros(1, 3, height + (-height) % 4, width + (-width) % 4, device=self.device)
+        padded, _ = pad_to_multiple(torch.zeros(1, 3, height, width, device=self.device), 4)  # as stylize pads
         with self._autocast():
             return self._network.kernels(padded, self.style).path
 

@@ -136,7 +136,9 @@ class TestLiveLoop:
         out = tmp_path / "rec.mp4"
         processor = _processor()
         with VideoRecorder(out, (W, H), rate=24) as recorder:
-            result = run_live(FileCameraSource(clip, realtime=False), processor, _controls(processor, tmp_path),
+            # at the clip's own rate: released as fast as they decode, all 40 frames could be taken before
+            # the loop showed 7 (measured: 2 runs in 12), and the run would end with the source instead
+            result = run_live(FileCameraSource(clip, realtime=True), processor, _controls(processor, tmp_path),
                               sinks=[recorder], max_frames=7)
         assert result.ended_by == "max_frames"
         assert result.summary["frames_shown"] == 7 == recorder.frames

@@ -11,6 +11,7 @@ frame (``benchmarks/stylizers.py``); building its package takes ~28 s once per f
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import os
 import platform
@@ -50,7 +51,7 @@ class Compiled(Generic[P, R]):
         self.module = module  # whose weights ``fn`` uses: they go into an ahead-of-time package
         self._fn: Callable[P, R] | None = None  # torch.compile(fn) from the first call on (not on the CPU)
         self._packages: dict[tuple, Callable[..., R]] = {}  # loaded kernels by autocast dtype and input shapes
-        self._weights: str | None = None
+        self._digest: str | None = None  # network_digest, once needed
         self._failed = False
 
     @property
@@ -60,9 +61,9 @@ class Compiled(Generic[P, R]):
 
     def kernels(self, *args: torch.Tensor | None) -> AotKernels:
         """The ahead-of-time kernels a CPU call with ``args`` (under the current autocast) runs."""
-        if self._weights is None:  # the weights do not change during a run: hashed once
-            self._weights = weights_digest(self.module)
-        return AotKernels(self.what, self.eager, self.module, self._weights, args)
+        if self._digest is None:  # weights and code do not change during a run: hashed once
+            self._digest = network_digest(self.eager, self.module)
+        return AotKernels(self.what, self.eager, self.module, self._digest, args)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if self._failed:
@@ -98,12 +99,17 @@ class Compiled(Generic[P, R]):
         self._failed = True
 
 
-def weights_digest(module: torch.nn.Module) -> str:
-    """A hash of ``module``'s weights and buffers (names and values): a package holds them as constants."""
+def network_digest(fn: Callable[..., object], module: torch.nn.Module) -> str:
+    """A hash of what a package freezes: ``module``'s weights and buffers (names and values), and the
+    source files of ``fn`` and of ``module``'s layers (so a vidstyle update that changes the network's
+    code builds new kernels instead of loading the old ones)."""
     digest = hashlib.sha256()
     for name, tensor in module.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().float().contiguous().cpu().numpy().tobytes())
+    sources = {inspect.getsourcefile(fn)} | {inspect.getsourcefile(type(m)) for m in module.modules()}
+    for source in sorted(str(s) for s in sources if s):
+        digest.update(Path(source).read_bytes())
     return digest.hexdigest()
 
 
@@ -120,7 +126,7 @@ def _machine_tag() -> str:
 class AotKernels:
     """One network's CPU kernels for one set of input shapes and autocast precision, built ahead of
     time (AOTInductor) into a package file in the kernel cache, named by everything that decides its
-    code: the network's weights, the shapes and dtypes, the autocast dtype, torch's thread count (built
+    code: the network's weights and source (:func:`network_digest`), the shapes and dtypes, the autocast dtype, torch's thread count (built
     for one thread, the kernels stay on one), torch and the CPU.
 
     ``fn(*args)`` is traced with ``module``'s weights; ``args`` are tensors or None (left out of the
@@ -128,13 +134,13 @@ class AotKernels:
     a built package ~0.1 s.
     """
 
-    def __init__(self, what: str, fn: Callable[..., object], module: torch.nn.Module, weights: str,
+    def __init__(self, what: str, fn: Callable[..., object], module: torch.nn.Module, network: str,
                  args: tuple[torch.Tensor | None, ...]) -> None:
         self.what, self.fn, self.module = what, fn, module
         self.present = [a is not None for a in args]
         self.examples = [a for a in args if a is not None]
         self.autocast = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
-        digest = hashlib.sha256(weights.encode())
+        digest = hashlib.sha256(network.encode())
         shapes = [(tuple(a.shape), str(a.dtype)) for a in self.examples]
         # the generated code is parallelised for the threads torch has when it is built
         threads = torch.get_num_threads()

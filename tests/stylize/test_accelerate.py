@@ -3,6 +3,7 @@ when compiling is impossible."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import shutil
@@ -15,6 +16,7 @@ from vidstyle.compiling import AotKernels
 from vidstyle.device import default_precision
 from vidstyle.errors import UserInputError
 from vidstyle.processor import FrameProcessor
+from vidstyle.stylize import nets
 from vidstyle.stylize.feedforward import Cin26Stylizer, MagentaStylizer
 from vidstyle.stylize.styles import all_presets
 
@@ -102,6 +104,20 @@ def test_a_package_is_named_by_the_weights_precision_and_cpu(monkeypatch, kernel
     assert stylizer.kernel_package(96, 64) != package
     stylizer.accelerate(compile=False, precision="fp32")
     assert stylizer.kernel_package(96, 64) is None
+
+
+def test_new_network_code_is_a_new_package(monkeypatch, kernel_cache, tmp_path):
+    # A package freezes the network's code: an update that changes a layer's source must not load it.
+    stylizer = _magenta()
+    stylizer.accelerate(compile=True, precision="fp32")
+    package = stylizer.kernel_package(96, 64)
+    edited = tmp_path / "nets.py"
+    edited.write_text(inspect.getsource(nets) + "\n# a changed layer\n")
+    real = inspect.getsourcefile
+    monkeypatch.setattr(inspect, "getsourcefile", lambda obj: str(edited) if real(obj) == nets.__file__ else real(obj))
+    updated = _magenta()
+    updated.accelerate(compile=True, precision="fp32")
+    assert updated.kernel_package(96, 64) != package
 
 
 def test_compiled_network_paints_the_same_pixels(monkeypatch, kernel_cache):

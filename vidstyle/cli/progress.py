@@ -12,9 +12,8 @@ from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 STARTED = time.perf_counter()  # the command line's start (imports of Python and typer before it: ~0.1 s)
-# Redraws a second. Each redraw is pure Python under the GIL, which the compiled network holds while it
-# runs: at rich's default of 10 the bar stalled the render (8-second clip, 640x360: 26.2 s whole process
-# against 22.4 s with --quiet); at 2 it costs nothing measurable (22.0 s).
+# Redraws a second: frames, fps and ETA need no more. benchmarks/progress_bar.py measures what the bar
+# costs a render against --quiet, at this rate and at rich's default of 10: nothing measurable at either.
 REFRESH_PER_SECOND = 2
 
 

@@ -44,7 +44,7 @@ def run_command(
     init: Init = None,
     preserve_color: PreserveColor = False,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
-                                          "where the clip repays it: 2-3x faster per frame on a CPU, after "
+                                          "where the clip repays it: 2-3.5x faster per frame on a CPU, after "
                                           "a build per frame size (~30 s, kept in the cache; loaded in "
                                           "a tenth of a second).")] = R["compile"],
     build_kernels: Annotated[bool, typer.Option("--build-kernels", help="Compile now even where this clip "

@@ -27,6 +27,41 @@ def _target_points(flow: torch.Tensor) -> torch.Tensor:
     return _pixel_grid(h, w, flow.device, flow.dtype) + flow.permute(0, 2, 3, 1)
 
 
+class FlowSampler:
+    """Where one flow samples: the grid of ``p + flow(p)``, built once and shared by every image warped
+    along the flow and by its in-frame mask (the temporal step warps two images and tests the frame
+    along the same flow).
+
+    Convention: ``flow`` is :math:`(B, 2, H, W)` float pixels, (x, y), per pixel of the output.
+    """
+
+    def __init__(self, flow: torch.Tensor) -> None:
+        check_shape(flow, ["B", 2, "H", "W"], "flow")
+        self.flow = flow
+        self.points = _target_points(flow)  # (B, H, W, 2) pixel coordinates, (x, y)
+        self._grid: torch.Tensor | None = None
+
+    def warp(self, image: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
+        """``image`` sampled at ``p + flow(p)``; see :func:`backward_warp`."""
+        check_shape(image, ["B", "C", "H", "W"], "image")
+        check_same_size(image, self.flow, "image and flow")
+        _, _, h, w = image.shape
+        if self._grid is None:
+            # align_corners=True: -1 and 1 are the centres of the first and last pixel, x_norm = 2x/(W-1) - 1.
+            scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=self.flow.device,
+                                 dtype=self.flow.dtype)
+            self._grid = self.points * scale - 1.0
+        grid = self._grid.to(image.dtype)
+        return F.grid_sample(image, grid, mode=mode, padding_mode="border", align_corners=True)
+
+    def in_frame(self) -> torch.Tensor:
+        """(B, 1, H, W) in the flow's dtype, 1 where ``p + flow(p)`` lies inside ``[0, W-1] x [0, H-1]``."""
+        _, _, h, w = self.flow.shape
+        x, y = self.points[..., 0], self.points[..., 1]
+        inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+        return inside.unsqueeze(1).to(self.flow.dtype)
+
+
 def backward_warp(image: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
     """Sample ``image`` at ``p + flow(p)``: bilinear (or ``mode="bicubic"``, sharper when a stylized
     frame is resampled again and again), border padding (the edge pixel repeats).
@@ -43,29 +78,15 @@ def backward_warp(image: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear
         >>> backward_warp(image, flow)[0, 0, 0].tolist()
         [1.0, 2.0, 3.0, 3.0]
     """
-    check_shape(image, ["B", "C", "H", "W"], "image")
     check_shape(flow, ["B", 2, "H", "W"], "flow")
-    check_same_size(image, flow, "image and flow")
-    _, _, h, w = image.shape
-    points = _target_points(flow.to(image.dtype))
-    # align_corners=True: -1 and 1 are the centres of the first and last pixel, so x_norm = 2x/(W-1) - 1.
-    scale = torch.tensor(
-        [2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=image.device, dtype=image.dtype
-    )
-    grid = points * scale - 1.0
-    return F.grid_sample(image, grid, mode=mode, padding_mode="border", align_corners=True)
+    return FlowSampler(flow.to(image.dtype)).warp(image, mode)
 
 
 def flow_in_frame(flow: torch.Tensor) -> torch.Tensor:
     """Mask of pixels whose target ``p + flow(p)`` lies inside the frame (edges included).
 
     Convention:
-        flow: :math:`(B, 2, H, W)` float pixels, (x, y). Returns :math:`(B, 1, H, W)` in ``flow``'s
-        dtype, 1 = inside ``[0, W-1] x [0, H-1]``, 0 = outside.
+        flow: :math:`(B, 2, H, W)` float pixels, (x, y). Returns :math:`(B, 1, H, W)` in
+        ``flow``'s dtype, 1 = inside ``[0, W-1] x [0, H-1]``, 0 = outside.
     """
-    check_shape(flow, ["B", 2, "H", "W"], "flow")
-    _, _, h, w = flow.shape
-    points = _target_points(flow)
-    x, y = points[..., 0], points[..., 1]
-    inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
-    return inside.unsqueeze(1).to(flow.dtype)
+    return FlowSampler(flow).in_frame()

@@ -60,7 +60,7 @@ from vidstyle.checks import check_shape
 from vidstyle.errors import ShapeError
 from vidstyle.flow.base import FlowEstimator
 from vidstyle.flow.occlusion import motion_boundaries
-from vidstyle.flow.warp import backward_warp, flow_in_frame
+from vidstyle.flow.warp import FlowSampler, backward_warp, flow_in_frame
 from vidstyle.temporal.base import Paint
 from vidstyle.temporal.longterm import History, Past, add_anchors
 from vidstyle.temporal.scenecut import is_scene_cut
@@ -138,20 +138,39 @@ def _halved(x: torch.Tensor) -> torch.Tensor:
 
 
 def _expanded(x: torch.Tensor, size: torch.Size) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    """(B, C, h, w) -> (B, C, *size), bilinear. Each channel is expanded as an image of its own: on the
+    CPU torch's kernel is 2.5x slower for three channels at once than for three single channels."""
+    b, c, h, w = x.shape
+    return F.interpolate(x.reshape(b * c, 1, h, w), size=size, mode="bilinear", align_corners=False).view(b, c, *size)
+
+
+def _blur(quarter: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A Gaussian of ``sigma`` full-size pixels on a (B, C, h, w) tensor at 1/4 size; same shape."""
+    channels = quarter.shape[1]
+    radius = max(1, math.ceil(3.0 * sigma / 4))
+    taps = torch.arange(-radius, radius + 1, device=quarter.device, dtype=quarter.dtype)
+    kernel = torch.exp(-0.5 * (4 * taps / sigma).square())
+    kernel = (kernel / kernel.sum()).repeat(channels, 1, 1, 1)
+    padded = F.pad(quarter, (radius, radius, radius, radius), mode="replicate")
+    rows = F.conv2d(padded, kernel.view(channels, 1, 1, -1), groups=channels)
+    return F.conv2d(rows, kernel.view(channels, 1, -1, 1), groups=channels)
 
 
 def _smooth(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """A Gaussian blur of about ``sigma`` pixels, computed at 1/4 size (the result is smooth anyway)."""
-    small = _halved(_halved(x))
-    radius = max(1, math.ceil(3.0 * sigma / 4))
-    taps = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
-    kernel = torch.exp(-0.5 * (4 * taps / sigma).square())
-    kernel = (kernel / kernel.sum()).repeat(x.shape[1], 1, 1, 1)
-    small = F.pad(small, (radius, radius, radius, radius), mode="replicate")
-    small = F.conv2d(small, kernel.view(x.shape[1], 1, 1, -1), groups=x.shape[1])
-    small = F.conv2d(small, kernel.view(x.shape[1], 1, -1, 1), groups=x.shape[1])
-    return _expanded(small, x.shape[-2:])
+    return _expanded(_blur(_halved(_halved(x)), sigma), x.shape[-2:])
+
+
+def _smooth_each(xs: Sequence[torch.Tensor], sigma: float) -> list[torch.Tensor]:
+    """:func:`_smooth` of each of several (B, C_i, H, W) tensors, joined only at 1/4 size: one blur and
+    one expansion, and no full-size copy of them all."""
+    quarters = torch.cat([_halved(_halved(x)) for x in xs], 1)
+    return list(_expanded(_blur(quarters, sigma), xs[0].shape[-2:]).split([x.shape[1] for x in xs], 1))
+
+
+def _trust(mask: torch.Tensor, weight: float) -> torch.Tensor:
+    """a = 1 / (1 + λ·mask): the fresh frame's share of the blend, (B, 1, H, W)."""
+    return 1.0 / (1.0 + weight * mask)
 
 
 def blend(
@@ -186,26 +205,33 @@ def blend(
     check_shape(mask, ["B", 1, "H", "W"], "mask")
     if warped.shape != current.shape:
         raise ShapeError(f"warped must match current {tuple(current.shape)}, got {tuple(warped.shape)}")
-    a = 1.0 / (1.0 + weight * mask)
-    mixed = current + (1.0 - a) * (warped - current)
+    return _blended(current, warped, warped - current, _trust(mask, weight), contrast)
+
+
+def _blended(current: torch.Tensor, warped: torch.Tensor, difference: torch.Tensor, a: torch.Tensor,
+             contrast: float | torch.Tensor) -> torch.Tensor:
+    """:func:`blend` given ``difference`` = warped - current and a = :func:`_trust` (the temporal step
+    reuses both). Each full-size moment is halved on its own before they are joined, so no full-size
+    stack of them is ever made."""
+    mixed = torch.addcmul(current, 1.0 - a, difference)
     if isinstance(contrast, float) and contrast <= 0.0:
         return mixed
     c = current.shape[1]
-    moments = torch.cat([current, warped, current.square().sum(1, keepdim=True),
-                         warped.square().sum(1, keepdim=True), (current * warped).sum(1, keepdim=True),
-                         a], 1)
-    mean_c, mean_w, sq_c, sq_w, prod, a = _box_mean(_halved(moments), CONTRAST_RADIUS).split(
-        [c, c, 1, 1, 1, 1], dim=1)
-    b = 1.0 - a
+    moments = torch.cat([_halved(current), _halved(warped), _halved(current.square().sum(1, keepdim=True)),
+                         _halved(warped.square().sum(1, keepdim=True)),
+                         _halved((current * warped).sum(1, keepdim=True)), _halved(a)], 1)
+    mean_c, mean_w, sq_c, sq_w, prod, a_mean = _box_mean(moments, CONTRAST_RADIUS).split([c, c, 1, 1, 1, 1], dim=1)
+    b_mean = 1.0 - a_mean
     var_c = (sq_c - mean_c.square().sum(1, keepdim=True)).clamp_min(0.0)
     var_w = (sq_w - mean_w.square().sum(1, keepdim=True)).clamp_min(0.0)
     cov = prod - (mean_c * mean_w).sum(1, keepdim=True)
-    preserved = a * var_c + b * var_w
-    averaged = (a.square() * var_c + b.square() * var_w + 2.0 * a * b * cov).clamp_min(1e-8)
+    preserved = a_mean * var_c + b_mean * var_w
+    averaged = (a_mean.square() * var_c + b_mean.square() * var_w + 2.0 * a_mean * b_mean * cov).clamp_min(1e-8)
     lost = (preserved / averaged).sqrt().clamp(1.0, MAX_CONTRAST_GAIN) - 1.0
     size = current.shape[-2:]
-    local_mean = _expanded(a * mean_c + b * mean_w, size)
-    return local_mean + (1.0 + contrast * _expanded(lost, size)) * (mixed - local_mean)
+    local_mean = _expanded(a_mean * mean_c + b_mean * mean_w, size)
+    gain = 1.0 + contrast * _expanded(lost, size)
+    return mixed.sub_(local_mean).mul_(gain).add_(local_mean)
 
 
 def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Tensor, content: torch.Tensor,
@@ -235,19 +261,25 @@ def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Ten
         t-1's output warped, input frame t, 0..1); mask: :math:`(B, 1, H, W)` in 0..1; weight: the
         blend's λ. Returns :math:`(B, 3, H, W)`, not clamped.
     """
-    carry = 1.0 - (1.0 - mask) / (1.0 + weight * mask)
-    # With H = 1 - smooth (linear), new + carry (old - new) - own for the fine bands of fresh, anchor and
-    # blended is H(fresh - blended) + carry H(anchor - fresh): 9 channels smoothed instead of 12.
-    stack = torch.cat([fresh - blended, anchor - fresh, content], 1)
-    to_fresh, to_anchor, edges = (stack - _smooth(stack, DETAIL_SIGMA)).split(blended.shape[1], dim=1)
-    flat = torch.exp(-FLAT_DETAIL * _smooth(edges.square().sum(1, keepdim=True), DETAIL_SIGMA))
-    return blended + flat * (to_fresh + carry * to_anchor)
+    return _add_carried_detail(blended.clone(), fresh - blended, anchor - fresh, content, mask,
+                               _trust(mask, weight))
 
 
-def motion_mask(
-    content: torch.Tensor, previous: torch.Tensor, warped_previous: torch.Tensor, flow: torch.Tensor,
-    settings: TemporalSettings,
-) -> tuple[torch.Tensor, torch.Tensor]:
+def _add_carried_detail(out: torch.Tensor, to_fresh: torch.Tensor, to_anchor: torch.Tensor,
+                        content: torch.Tensor, mask: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """:func:`carried_detail`, in place on ``out``, ``to_fresh`` (fresh - out) and ``to_anchor``
+    (anchor - fresh). With H = 1 - smooth (linear), new + carry (old - new) - own for the fine bands of
+    fresh, anchor and blended is H(to_fresh) + carry H(to_anchor): three images smoothed, not four."""
+    carry = 1.0 - (1.0 - mask) * a
+    coarse_fresh, coarse_anchor, coarse_content = _smooth_each([to_fresh, to_anchor, content], DETAIL_SIGMA)
+    edges = (content - coarse_content).square_().sum(1, keepdim=True)
+    flat = torch.exp(_smooth(edges, DETAIL_SIGMA).mul_(-FLAT_DETAIL))
+    detail = to_fresh.sub_(coarse_fresh).addcmul_(carry, to_anchor.sub_(coarse_anchor))
+    return out.addcmul_(flat, detail)
+
+
+def motion_mask(content: torch.Tensor, previous: torch.Tensor, flow: FlowSampler,
+                settings: TemporalSettings) -> tuple[torch.Tensor, torch.Tensor]:
     """Where the flow is real motion, and how far to trust the warped frame t-1 at each pixel.
 
     A pixel moves where ``flow`` explains ``content`` better than zero motion by
@@ -257,19 +289,20 @@ def motion_mask(
     the flow that is kept, and 0 where it leaves the frame.
 
     Convention:
-        content, previous, warped_previous: :math:`(B, 3, H, W)` float RGB 0..1 (frame t, frame t-1,
-        frame t-1 warped by ``flow``); flow: :math:`(B, 2, H, W)` frame t -> t-1 in pixels, (x, y).
-        Returns ``moving`` :math:`(B, 1, H, W)` bool and the mask :math:`(B, 1, H, W)` in 0..1.
+        content, previous: :math:`(B, 3, H, W)` float RGB 0..1 (frame t, frame t-1); flow: the sampler
+        of the flow :math:`(B, 2, H, W)` frame t -> t-1 in pixels, (x, y). Returns ``moving``
+        :math:`(B, 1, H, W)` bool and the mask :math:`(B, 1, H, W)` in 0..1.
     """
     s = settings
-    moved = (content - warped_previous).square().sum(dim=1, keepdim=True)
-    still = (content - previous).square().sum(dim=1, keepdim=True)
+    moved = (content - flow.warp(previous)).square_().sum(dim=1, keepdim=True)
+    still = (content - previous).square_().sum(dim=1, keepdim=True)
     moving = _smooth(still - moved, STILLNESS_SIGMA) > s.stillness_margin
-    kept = flow * moving.to(flow.dtype)
-    mask = torch.exp(-s.photometric * torch.where(moving, moved, still))
+    kept = flow.flow * moving.to(flow.flow.dtype)
+    mask = torch.exp(torch.where(moving, moved, still).mul_(-s.photometric))
     tears = motion_boundaries(kept, relative=DIS_TEAR_RELATIVE, absolute=DIS_TEAR_ABSOLUTE).to(kept.dtype)
     near_boundary = (_smooth(tears, BOUNDARY_BAND_SIGMA) > 0.05).to(mask.dtype)
-    return moving, mask * (1.0 - (1.0 - s.boundary_weight) * near_boundary) * flow_in_frame(kept)
+    in_frame = torch.where(moving, flow.in_frame(), 1.0)  # a still pixel reads itself: always in the frame
+    return moving, mask.mul_(1.0 - (1.0 - s.boundary_weight) * near_boundary).mul_(in_frame)
 
 
 def _photometric_mask(content: torch.Tensor, past: Past, alpha: float) -> torch.Tensor:
@@ -289,7 +322,13 @@ def consistent_frame(
     and bilinear would blur it within a second). Each frame of ``older`` (flows composed to frame t)
     anchors the pixels the nearer frames leave uncovered, with weight max(M_k - Σ nearer weights, 0) as
     in Ruder et al. (2016) (:func:`vidstyle.temporal.longterm.add_anchors`). The coarse band then
-    comes from a blend with ``settings.coarse_weight`` (glows follow their object, no wake).
+    comes from a blend with ``settings.coarse_weight`` (glows follow their object, no wake), and the
+    fine band is carried (:func:`carried_detail`).
+
+    One pass over the frame as far as torch allows: the flow's sampling grid is built once for both
+    warps and the in-frame test, anchor - fresh and the blend's shares are computed once and shared by
+    the blend, the coarse band and the carried detail, and full-size temporaries are updated in place
+    (``tests/temporal/test_consistency.py`` checks the frames against the definitions step by step).
 
     Convention:
         fresh, prev_output, content, previous: :math:`(1, 3, H, W)` float RGB 0..1 (frame t stylized,
@@ -298,18 +337,22 @@ def consistent_frame(
         :math:`(1, 1, H, W)` (what scene-cut detection reads).
     """
     s = settings
-    moving, mask = motion_mask(content, previous, backward_warp(previous, flow), flow, s)
-    anchor = torch.where(moving, backward_warp(prev_output, flow, mode="bicubic"), prev_output)
+    sampler = FlowSampler(flow)
+    moving, mask = motion_mask(content, previous, sampler, s)
+    anchor = torch.where(moving, sampler.warp(prev_output, mode="bicubic"), prev_output)
     contrast = s.still_contrast + (s.contrast - s.still_contrast) * moving.to(fresh.dtype)
     others = ((backward_warp(p.output, p.flow, mode="bicubic"), _photometric_mask(content, p, s.photometric))
               for p in older)
     anchor, covered = add_anchors(anchor, mask, others)
-    out = blend(fresh, anchor, covered, s.weight, contrast=contrast)
+    to_anchor = anchor - fresh
+    a = _trust(covered, s.weight)
+    out = _blended(fresh, anchor, to_anchor, a, contrast)
     if s.coarse_weight is not None:  # the coarse band from a blend with its own λ
-        out = out + _smooth(blend(fresh, anchor, covered, s.coarse_weight) - out, COARSE_SIGMA)
+        out += _smooth(_blended(fresh, anchor, to_anchor, _trust(covered, s.coarse_weight), 0.0).sub_(out),
+                       COARSE_SIGMA)
     if s.carry_detail:
-        out = carried_detail(out, fresh, anchor, content, covered, s.weight)
-    return out.clamp(0.0, 1.0), mask
+        out = _add_carried_detail(out, fresh - out, to_anchor, content, covered, a)
+    return out.clamp_(0.0, 1.0), mask
 
 
 class FlowTemporalFilter:

@@ -130,11 +130,15 @@ def _box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
 
 def _halved(x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, C, ceil(H/2), ceil(W/2)): means of 2x2 blocks, an odd edge replicated.
-    Four strided slices: on the CPU several times faster than ``avg_pool2d`` or area interpolation."""
-    h, w = x.shape[-2:]
+    Pairs of rows added as two halves of one long row, then neighbouring columns: on the CPU several
+    times faster than ``avg_pool2d``, and 3x faster than four strided slices of a 3-channel image."""
+    b, c, h, w = x.shape
     if h % 2 or w % 2:
         x = F.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
-    return (x[..., 0::2, 0::2] + x[..., 1::2, 0::2] + x[..., 0::2, 1::2] + x[..., 1::2, 1::2]) * 0.25
+        h, w = h + h % 2, w + w % 2
+    rows = x.reshape(b * c, h // 2, 2 * w)
+    columns = (rows[..., :w] + rows[..., w:]).view(b * c, h // 2, w // 2, 2)
+    return ((columns[..., 0] + columns[..., 1]) * 0.25).view(b, c, h // 2, w // 2)
 
 
 def _expanded(x: torch.Tensor, size: torch.Size) -> torch.Tensor:

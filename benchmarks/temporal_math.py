@@ -202,7 +202,7 @@ def main() -> None:
     parser.add_argument("--no-compile", action="store_true", help="Skip the torch.compile variant.")
     parser.add_argument("--note", default="", help="what the machine was doing (quiet, shared ...)")
     args = parser.parse_args()
-    settings = TemporalSettings()
+    settings = TemporalSettings(zoom_fresh=None)  # the numpy port has no zoom band: both sides without it
     cases = inputs(args.clip, args.pairs)
     simple = lambda *c: consistent_frame(*c, settings)[0]  # noqa: E731
     variants = {"today (tensor chain)": simple,

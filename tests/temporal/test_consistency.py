@@ -35,6 +35,7 @@ from vidstyle.temporal.consistency import (
     carried_detail,
     consistent_frame,
     motion_mask,
+    zoom_share,
 )
 
 H, W = 72, 96
@@ -442,7 +443,8 @@ def _frame_by_definition(fresh, prev_output, content, previous, flow, s: Tempora
     contrast = s.still_contrast + (s.contrast - s.still_contrast) * moving.float()
     out = blend(fresh, anchor, mask, s.weight, contrast=contrast)
     out = out + _smooth(blend(fresh, anchor, mask, s.coarse_weight) - out, COARSE_SIGMA)
-    return carried_detail(out, fresh, anchor, content, mask, s.weight).clamp(0.0, 1.0)
+    zoom = zoom_share(flow, s.zoom_fresh) * moving
+    return carried_detail(out, fresh, anchor, content, mask, s.weight, zoom).clamp(0.0, 1.0)
 
 
 def test_one_pass_step_equals_the_definition():
@@ -463,3 +465,62 @@ def test_one_pass_step_equals_the_definition():
         assert (got - fresh).abs().mean() > 0.01  # the past really was blended in
         prev_output, checked = got, checked + 1
     assert checked == 3
+
+
+def _zoom_flow(scale: float, h: int = H, w: int = W) -> torch.Tensor:
+    """The flow frame t -> t-1 of a zoom into the frame's centre by ``scale`` a frame, (1, 2, h, w)."""
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
+                            indexing="ij")
+    return torch.stack([xs - (w - 1) / 2, ys - (h - 1) / 2]).unsqueeze(0) * (1.0 / scale - 1.0)
+
+
+@pytest.mark.parametrize(("flow", "share"), [
+    (_zoom_flow(1.015), 1.0),  # zoom in 1.5% a frame: 3% more area, the fresh strokes' threshold
+    (_zoom_flow(1.01), 0.5),
+    (_zoom_flow(1.02), 1.0),
+    (_zoom_flow(1.003), 0.0),  # 0.6% more area: below ZOOM_START, DIS noise on a still scene looks so
+    (_zoom_flow(0.985), 0.0),  # zoom out: frame t-1 shrinks, nothing is magnified
+    (torch.tensor([3.0, -2.0]).view(1, 2, 1, 1).expand(1, 2, H, W), 0.0),  # a pan
+    (torch.zeros(1, 2, H, W), 0.0),
+    (_zoom_flow(1.03) * (texture(seed=1)[:, :1] > 0.8), 0.0),  # patches of a still frame expand
+])
+def test_zoom_share_finds_camera_zooms(flow, share):
+    assert zoom_share(flow, 0.03).shape == (1, 1, 1, 1)
+    assert zoom_share(flow, 0.03).item() == pytest.approx(share, abs=0.02)
+
+
+class ZoomFlow:
+    """The exact flow of a zoom by ``scale`` a frame."""
+
+    name = "zoom"
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def __call__(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return _zoom_flow(self.scale, *source.shape[-2:])
+
+
+@pytest.mark.parametrize("zoom_fresh", [0.03, None])
+def test_zoom_paints_fresh_strokes(zoom_fresh):
+    """A zoom into a texture: the network's strokes stay their size on screen, so a filter that carries
+    the past's fine strokes magnifies them frame after frame (a blurred grid, radial smears). With
+    ``zoom_fresh`` the output's finest strokes are the fresh frame's (measured: correlation 0.93-0.96
+    over the last frames, against 0.19-0.23 without)."""
+    content = [0.5 + 0.4 * (texture(cell=4, seed=3) - 0.5)]
+    for _ in range(14):
+        content.append(backward_warp(content[-1], _zoom_flow(1.02)))
+    painter = GridAndNewStrokes()
+    fresh = []
+
+    def paint(frame: torch.Tensor) -> torch.Tensor:
+        fresh.append(painter.stylize(frame))
+        return fresh[-1]
+
+    filt = FlowTemporalFilter(ZoomFlow(1.02), TemporalSettings(zoom_fresh=zoom_fresh))
+    outs = [filt.step(frame, paint) for frame in content]
+    alike = _fine_correlation(outs[-1][..., 16:-16, 16:-16], fresh[-1][..., 16:-16, 16:-16])
+    if zoom_fresh is not None:
+        assert alike > 0.85
+    else:
+        assert alike < 0.5

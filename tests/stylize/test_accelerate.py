@@ -100,6 +100,10 @@ def test_a_package_is_named_by_the_weights_precision_and_cpu(monkeypatch, kernel
         assert stylizer.kernel_package(96, 64) != package
     finally:
         torch.set_num_threads(threads)
+    with monkeypatch.context() as options:
+        options.setattr("vidstyle.compiling.AOT_OPTIONS", {})  # built without freezing: other kernels
+        assert stylizer.kernel_package(96, 64) != package
+    assert stylizer.kernel_package(96, 64) == package
     monkeypatch.setattr("vidstyle.compiling._machine_tag", lambda: "x86_64 flags fpu sse2")
     assert stylizer.kernel_package(96, 64) != package
     stylizer.accelerate(compile=False, precision="fp32")

@@ -168,6 +168,22 @@ def test_bf16_autocast_changes_little(device):
     assert 0 < difference.mean() < 0.02  # it really ran in bf16, and the picture is the same one
 
 
+def test_uncompiled_bf16_on_the_cpu_runs_a_bf16_copy():
+    # Autocast would cast the weights on every call; the eager CPU path runs a bf16 copy of the network
+    # instead, as close to fp32 as autocast is, and leaves the network the kernels are built from alone.
+    full, copy, autocast = (Cin26Stylizer(torch.eye(26)[19]) for _ in range(3))
+    copy.accelerate(precision="bf16")
+    autocast.accelerate(precision="bf16")
+    autocast._network = autocast._forward  # the network under autocast, as before
+    content = _photo()
+    with torch.no_grad():
+        a, b, c = full.stylize(content), copy.stylize(content), autocast.stylize(content)
+    assert copy._bf16_net is not None and next(copy._bf16_net.parameters()).dtype == torch.bfloat16
+    assert next(copy.net.parameters()).dtype == torch.float32
+    assert b.dtype == torch.float32
+    assert 0 < (a - b).abs().mean() < 2 * (a - c).abs().mean() + 1e-3  # measured: 0.0042 against 0.0035
+
+
 def test_precision_errors():
     stylizer = _magenta()
     with pytest.raises(UserInputError, match="fp16 needs a GPU"):

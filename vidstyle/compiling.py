@@ -4,7 +4,7 @@ compiler, odd platform), and the decision whether a clip is long enough to repay
 the kernels (:class:`KernelBuild`).
 
 On the project's 2-core CPU the compiled CIN-26 network takes about a third of the eager time per
-frame (``benchmarks/stylizers.py``); building its package takes ~28 s once per frame size, loading it
+frame (``benchmarks/stylizers.py``); building its package takes ~24 s once per frame size, loading it
 ~0.1 s (``benchmarks/first_frame.py``).
 """
 
@@ -135,7 +135,7 @@ class AotKernels:
     build options (``AOT_OPTIONS``).
 
     ``fn(*args)`` is traced with ``module``'s weights; ``args`` are tensors or None (left out of the
-    traced inputs). Building takes ~28 s for a CIN-26 network at 640x360 on the 2-core CPU; loading
+    traced inputs). Building takes ~24 s for a CIN-26 network at 640x360 on the 2-core CPU; loading
     a built package ~0.1 s.
     """
 

@@ -214,9 +214,9 @@ def _package_folder() -> Path:
 
 # What compiling costs and saves on the project's 2-core CPU (Intel Xeon with AMX, quiet, 2026-12-05,
 # ``benchmarks/first_frame.py``): building the ahead-of-time kernels of the CIN-26 network for 640x360
-# frames takes ~28 s (export, code generation, the C++ compiler); loading the built package ~0.1 s, and
-# its first frame ~0.1 s more.
-BUILD_SECONDS = 24.0  # CIN-26 at 640x360 with freezing, 2-core Intel Xeon
+# frames takes ~28 s (export, code generation, the C++ compiler), ~24 s since the build freezes the
+# weights (AOT_OPTIONS); loading the built package ~0.1 s, and its first frame ~0.1 s more.
+BUILD_SECONDS = 24.0
 CACHED_LOAD_SECONDS = 0.3
 # Time per 640x360 frame the compiled network saves (eager minus compiled, 2 threads, ``benchmarks/stylizers.py``
 # on the same Intel Xeon; bf16 magenta and cin26 against the eager bf16 copy of the network, 29.6 and

@@ -489,6 +489,14 @@ def test_zoom_share_finds_camera_zooms(flow, share):
     assert zoom_share(flow, 0.03).item() == pytest.approx(share, abs=0.02)
 
 
+def test_zoom_share_of_a_frame_one_quarter_pixel_high():
+    # 4 px high: one row at quarter size, no vertical slope to fit (it was 0/0, a NaN that reached the
+    # frame); the horizontal stretch alone counts: 1.5% -> 0.25 of the way from ZOOM_START to 0.03
+    share = zoom_share(_zoom_flow(1.015, 4, 64), 0.03)
+    assert torch.isfinite(share).all() and share.item() == pytest.approx(0.25, abs=0.05)
+    assert zoom_share(torch.zeros(1, 2, 4, 64), 0.03).item() == 0.0
+
+
 class ZoomFlow:
     """The exact flow of a zoom by ``scale`` a frame."""
 

@@ -7,7 +7,6 @@ compiled and in reduced precision (:meth:`NetworkStylizer.accelerate`).
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -148,9 +147,9 @@ class NetworkStylizer:
     def _forward_bf16(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
         """The uncompiled network on the CPU in bf16 throughout, on a bf16 copy of it made once. Under
         bf16 autocast every convolution casts its weights on every call and activations go back and
-        forth to fp32 around the norms (a third of the time): a 640x360 CIN-26 frame took 60 ms that
-        way and 47 ms this way, 0.0042 from fp32 on average (autocast: 0.0035; the compiled bf16
-        kernels stay within 0.15 of fp32, this within 0.13). Returns bf16."""
+        forth to fp32 around the norms (a third of the time): a 640x360 Chaplin frame took 73.7 ms that
+        way and 49.8 ms this way with CIN-26 (Magenta 34.7 and 29.6), 0.0042 from fp32 on average
+        (autocast: 0.0035; on a random frame both are within 0.152 of fp32). Returns bf16."""
         if self._bf16_net is None:
             self._bf16_net = copy.deepcopy(self.net).to(torch.bfloat16)
         with torch.autocast(self.device.type, enabled=False):

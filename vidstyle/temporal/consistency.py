@@ -175,15 +175,20 @@ def _blur(quarter: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(rows, kernel.view(channels, 1, -1, 1), groups=channels)
 
 
+def _quartered(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, ~H/4, ~W/4): means of 4x4 blocks."""
+    return _halved(_halved(x))
+
+
 def _smooth(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """A Gaussian blur of about ``sigma`` pixels, computed at 1/4 size (the result is smooth anyway)."""
-    return _expanded(_blur(_halved(_halved(x)), sigma), x.shape[-2:])
+    return _expanded(_blur(_quartered(x), sigma), x.shape[-2:])
 
 
 def _smooth_each(xs: Sequence[torch.Tensor], sigma: float) -> list[torch.Tensor]:
     """:func:`_smooth` of each of several (B, C_i, H, W) tensors, joined only at 1/4 size: one blur and
     one expansion, and no full-size copy of them all."""
-    quarters = torch.cat([_halved(_halved(x)) for x in xs], 1)
+    quarters = torch.cat([_quartered(x) for x in xs], 1)
     return list(_expanded(_blur(quarters, sigma), xs[0].shape[-2:]).split([x.shape[1] for x in xs], 1))
 
 
@@ -263,14 +268,15 @@ def zoom_share(flow: torch.Tensor, fresh_from: float) -> torch.Tensor:
 
     Convention: flow :math:`(B, 2, H, W)` frame t -> t-1 in pixels; returns :math:`(B, 1, 1, 1)`.
     """
-    quarter = _halved(_halved(flow))
+    quarter = _quartered(flow)
     h, w = quarter.shape[-2:]
     ys = (torch.arange(h, device=flow.device, dtype=flow.dtype) - (h - 1) / 2).view(1, 1, h, 1) * 4.0
     xs = (torch.arange(w, device=flow.device, dtype=flow.dtype) - (w - 1) / 2).view(1, 1, 1, w) * 4.0
     centred = quarter - quarter.mean(dim=(2, 3), keepdim=True)
-    # on a full grid the centred x and y are orthogonal: each slope is its own 1-d regression
-    ddx = (centred * xs).sum(dim=(2, 3)) / (xs.square().sum() * h)  # (B, 2): du/dx, dv/dx
-    ddy = (centred * ys).sum(dim=(2, 3)) / (ys.square().sum() * w)  # (B, 2): du/dy, dv/dy
+    # on a full grid the centred x and y are orthogonal: each slope is its own 1-d regression (a frame
+    # one quarter-pixel high or wide has no slope that way: 0, not 0/0)
+    ddx = (centred * xs).sum(dim=(2, 3)) / (xs.square().sum() * h).clamp_min(1e-6)  # (B, 2): du/dx, dv/dx
+    ddy = (centred * ys).sum(dim=(2, 3)) / (ys.square().sum() * w).clamp_min(1e-6)  # (B, 2): du/dy, dv/dy
     det = (1.0 + ddx[:, 0]) * (1.0 + ddy[:, 1]) - ddy[:, 0] * ddx[:, 1]
     grown = 1.0 / det.clamp_min(0.25) - 1.0
     share = ((grown - ZOOM_START) / max(fresh_from - ZOOM_START, 1e-6)).clamp(0.0, 1.0)

@@ -202,7 +202,8 @@ def main() -> None:
     parser.add_argument("--no-compile", action="store_true", help="Skip the torch.compile variant.")
     parser.add_argument("--note", default="", help="what the machine was doing (quiet, shared ...)")
     args = parser.parse_args()
-    settings = TemporalSettings(zoom_fresh=None)  # the numpy port has no zoom band: both sides without it
+    # the numpy port has no zoom band and no carried-detail contrast: both sides without them
+    settings = TemporalSettings(zoom_fresh=None, detail_contrast=0.0)
     cases = inputs(args.clip, args.pairs)
     simple = lambda *c: consistent_frame(*c, settings)[0]  # noqa: E731
     variants = {"today (tensor chain)": simple,

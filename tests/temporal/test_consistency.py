@@ -418,6 +418,37 @@ def test_carried_detail_equals_its_definition():
     assert (got - blended).abs().mean() > 0.01  # the detail really was exchanged
 
 
+def _fine_std(x: torch.Tensor) -> float:
+    """Standard deviation of what a Gaussian of DETAIL_SIGMA removes, away from the borders."""
+    return float((x - _smooth(x, DETAIL_SIGMA))[..., 12:-12, 12:-12].std())
+
+
+def _flat_sky(seed: int) -> torch.Tensor:
+    return 0.5 + 0.2 * (texture(cell=2, seed=seed) - 0.5)  # fine strokes only: the sky stays "flat"
+
+
+def test_carried_detail_keeps_the_contrast_of_two_mixed_stroke_sets():
+    """Carried at c = 2/3 against a fresh frame with other strokes, the mix has ~0.75 of either's
+    contrast; ``contrast=1`` gives it back (measured 0.74 -> 0.99 of the fresh frame's)."""
+    fresh, anchor = _flat_sky(1), _flat_sky(2)
+    content, mask = torch.full_like(fresh, 0.5), torch.full((1, 1, H, W), 0.5)  # c = 1 - 0.5 / 1.5
+    plain, kept = (_fine_std(carried_detail(fresh, fresh, anchor, content, mask, 1.0, contrast=k)) / _fine_std(fresh)
+                   for k in (0.0, 1.0))
+    assert plain < 0.8
+    assert kept == pytest.approx(1.0, abs=0.06)
+
+
+def test_carried_detail_contrast_never_exceeds_the_fresh_frames():
+    """Where the past holds stronger strokes than the fresh frame, restoring the mix's contrast would
+    carry more than the network paints now, and frame after frame strokes would only grow: the gain is
+    capped at the fresh frame's variance, so the mix stays as it is (uncapped: 1.26x its contrast)."""
+    fresh, anchor = _flat_sky(1), 0.5 + 2.0 * (_flat_sky(2) - 0.5)
+    content, mask = torch.full_like(fresh, 0.5), torch.full((1, 1, H, W), 0.5)
+    plain, kept = (carried_detail(fresh, fresh, anchor, content, mask, 1.0, contrast=k) for k in (0.0, 1.0))
+    assert _fine_std(plain) > 1.2 * _fine_std(fresh)  # the mix already has more than the fresh frame
+    torch.testing.assert_close(kept, plain, atol=1e-6, rtol=0)
+
+
 def test_flow_estimated_beside_the_network_gives_the_same_frames():
     """The flow runs in its own thread while the network paints: the frames equal one-after-the-other's."""
     frames = [to_tensor(f) for f in synth_frames(6, 96, 64, seed=5)]
@@ -444,7 +475,7 @@ def _frame_by_definition(fresh, prev_output, content, previous, flow, s: Tempora
     out = blend(fresh, anchor, mask, s.weight, contrast=contrast)
     out = out + _smooth(blend(fresh, anchor, mask, s.coarse_weight) - out, COARSE_SIGMA)
     zoom = zoom_share(flow, s.zoom_fresh) * moving
-    return carried_detail(out, fresh, anchor, content, mask, s.weight, zoom).clamp(0.0, 1.0)
+    return carried_detail(out, fresh, anchor, content, mask, s.weight, zoom, s.detail_contrast).clamp(0.0, 1.0)
 
 
 def test_one_pass_step_equals_the_definition():

@@ -31,6 +31,11 @@ below were measured with ``benchmarks/temporal.py`` against the reference measur
   the pixel moves and copied where it is still (fresh only where the mask is low): averaging the
   network's grid-bound strokes smears them into streaks along a pan, and on a still sky leaves only
   the fine crosshatch every frame shares (:func:`carried_detail`).
+  Carried or blended, the fine band mixes two different sets of strokes wherever the mask is below 1, and
+  a mix has less contrast than either: frame after frame the strokes fade (the fox clip's wall, frame 40:
+  0.28-0.73x the per-frame output's energy in the bands finer than 8 px). ``detail_contrast`` gives part
+  of it back, the same histogram-preserving correction as the blend's, never above the fresh frame's.
+
 - **Coarse band.** The network paints beyond an object's edge (a glow around a sun, a halo around a
   head). When the object moves on, the input where the glow was has not changed, so the mask trusts
   the past, and with λ = 20 the glow fades at 1/21 a frame: a pale, smeared wake behind the object.
@@ -87,6 +92,9 @@ DETAIL_SIGMA = 3.0
 # ... carried only where the input itself is flat at that scale: exp(-k · its detail energy). Near an
 # edge the network's strokes follow the input, and a carried halo of a passing object would linger.
 FLAT_DETAIL = 100.0
+# The carried detail's contrast (``TemporalSettings.detail_contrast``): its variances are measured over a
+# Gaussian window of this σ (pixels); a narrower one (4) measures noisier gains and overshoots.
+DETAIL_CONTRAST_SIGMA = 8.0
 # Coarse band: what a Gaussian of this σ (pixels) keeps; it follows the fresh frame with its own λ.
 COARSE_SIGMA = 8.0
 # Zooms (``TemporalSettings.zoom_fresh``): fine strokes start to come from the fresh frame where the flow
@@ -120,6 +128,11 @@ class TemporalSettings:
     Measured on ``scripts/motion_strips.py``'s zoom (48 frames, learned starry_night), warp / style
     against per-frame: None 0.46 / 2.33, 0.08 0.19 / 1.41, 0.06 0.24 / 1.10, 0.05 0.30 / 0.90,
     0.03 0.89 / 0.95; Big Buck Bunny, Chaplin and the fox unchanged (no camera zoom).
+    ``detail_contrast``: fraction of the contrast the carried fine band loses to mixing that is given
+    back, 0..1 (:func:`carried_detail`). Measured on 48 frames of Big Buck Bunny / Chaplin / the fox
+    (learned starry_night, network output unencoded), warp / style against per-frame: 0 0.090 / 1.77,
+    0.209 / 1.43, 0.114 / 1.89; 0.5 0.118 / 1.50, 0.239 / 1.34, 0.176 / 1.45; 0.75 0.133 / 1.46,
+    0.257 / 1.30, 0.211 / 1.34; 1 0.149 / 1.48, 0.275 / 1.27, 0.243 / 1.30.
     """
 
     weight: float = 20.0
@@ -132,6 +145,7 @@ class TemporalSettings:
     carry_detail: bool = True
     coarse_weight: float | None = 5.0
     zoom_fresh: float | None = 0.06
+    detail_contrast: float = 0.5
 
 
 def _box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -284,7 +298,8 @@ def zoom_share(flow: torch.Tensor, fresh_from: float) -> torch.Tensor:
 
 
 def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Tensor, content: torch.Tensor,
-                   mask: torch.Tensor, weight: float, zoom: torch.Tensor | None = None) -> torch.Tensor:
+                   mask: torch.Tensor, weight: float, zoom: torch.Tensor | None = None,
+                   contrast: float = 0.0) -> torch.Tensor:
     """``blended`` with its fine detail (what a Gaussian of ``DETAIL_SIGMA`` px removes) taken from the
     warped frame t-1 with the share c = 1 - a (1 - mask), a = 1 / (1 + weight·mask), and from the fresh
     frame with 1 - c, wherever the input is flat at that scale.
@@ -310,33 +325,63 @@ def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Ten
     alike: the past's strokes, magnified and resampled frame after frame, grow into a blurred grid with
     radial smears (``docs/zoom_strip.png``).
 
+    Where c < 1 the carried band is a mix of two different sets of strokes, with less contrast than
+    either; repeated every frame, the strokes fade. ``contrast`` (0..1) scales the mix by
+    1 + contrast·(g - 1), g the histogram-preserving gain of :func:`blend` for the two fine bands
+    (variances over a Gaussian window of ``DETAIL_CONTRAST_SIGMA``), capped where the result would
+    hold more contrast than the fresh frame's fine band: the cap is what keeps strokes that all frames
+    share from growing frame after frame.
+
     Convention:
         blended, fresh, anchor, content: :math:`(B, 3, H, W)` float (the blend, frame t stylized, frame
         t-1's output warped, input frame t, 0..1); mask, zoom: :math:`(B, 1, H, W)` in 0..1; weight: the
         blend's λ. Returns :math:`(B, 3, H, W)`, not clamped.
     """
-    return _add_carried_detail(blended.clone(), fresh - blended, anchor - fresh, content, mask,
-                               _trust(mask, weight), zoom)
+    return _add_carried_detail(blended.clone(), fresh, fresh - blended, anchor - fresh, content, mask,
+                               _trust(mask, weight), zoom, contrast)
 
 
-def _add_carried_detail(out: torch.Tensor, to_fresh: torch.Tensor, to_anchor: torch.Tensor,
+def _lost_contrast(fresh_fine: torch.Tensor, anchor_fine: torch.Tensor, carry: torch.Tensor) -> torch.Tensor:
+    """g - 1 for :func:`carried_detail`'s ``contrast``: g = sqrt(min(P, Vf) / V) in 1..``MAX_CONTRAST_GAIN``,
+    with Vf, Va the local variances of the fine bands (channels summed; they have no local mean),
+    P = (1-c)·Vf + c·Va what a histogram-preserving mix keeps and V = (1-c)²·Vf + c²·Va + 2c(1-c)·cov
+    what the weighted mean has. Moments at 1/4 size; returns :math:`(B, 1, H, W)` ≥ 0."""
+    moments = torch.cat([_quartered(fresh_fine.square().sum(1, keepdim=True)),
+                         _quartered(anchor_fine.square().sum(1, keepdim=True)),
+                         _quartered((fresh_fine * anchor_fine).sum(1, keepdim=True)), _quartered(carry)], 1)
+    var_f, var_a, cov, c = _blur(moments, DETAIL_CONTRAST_SIGMA).split(1, 1)
+    kept = torch.minimum((1.0 - c) * var_f + c * var_a, var_f)
+    mean = ((1.0 - c).square() * var_f + c.square() * var_a + 2.0 * c * (1.0 - c) * cov).clamp_min(1e-10)
+    return _expanded((kept / mean).sqrt_().clamp_(1.0, MAX_CONTRAST_GAIN).sub_(1.0), fresh_fine.shape[-2:])
+
+
+def _add_carried_detail(out: torch.Tensor, fresh: torch.Tensor, to_fresh: torch.Tensor, to_anchor: torch.Tensor,
                         content: torch.Tensor, mask: torch.Tensor, a: torch.Tensor,
-                        zoom: torch.Tensor | None = None) -> torch.Tensor:
+                        zoom: torch.Tensor | None = None, contrast: float = 0.0) -> torch.Tensor:
     """:func:`carried_detail`, in place on ``out``, ``to_fresh`` (fresh - out) and ``to_anchor``
     (anchor - fresh). With H = 1 - smooth (linear), new + carry (old - new) - own for the fine bands of
-    fresh, anchor and blended is H(to_fresh) + carry H(to_anchor): three images smoothed, not four."""
+    fresh, anchor and blended is H(to_fresh) + carry H(to_anchor): three images smoothed, not four (a
+    fourth, fresh, only for ``contrast``)."""
     carry = 1.0 - (1.0 - mask) * a
-    coarse_fresh, coarse_anchor, coarse_content = _smooth_each([to_fresh, to_anchor, content], DETAIL_SIGMA)
+    if zoom is not None:  # where the past is magnified its fine strokes are the fresh frame's
+        carry = carry * (1.0 - zoom)
+    smoothed = [to_fresh, to_anchor, content] + ([fresh] if contrast > 0.0 else [])
+    coarse_fresh, coarse_anchor, coarse_content, *coarse_of_fresh = _smooth_each(smoothed, DETAIL_SIGMA)
     edges = (content - coarse_content).square_().sum(1, keepdim=True)
     flat = torch.exp(_smooth(edges, DETAIL_SIGMA).mul_(-FLAT_DETAIL))
+    anchor_minus_fresh = to_anchor.sub_(coarse_anchor)  # H(anchor) - H(fresh)
+    if contrast > 0.0:
+        fresh_fine = fresh - coarse_of_fresh[0]
+        mixed = torch.addcmul(fresh_fine, carry, anchor_minus_fresh)  # (1 - c) H(fresh) + c H(anchor)
+        gain = _lost_contrast(fresh_fine, fresh_fine + anchor_minus_fresh, carry).mul_(contrast)
+        out.addcmul_(flat * gain, mixed)
     if zoom is None:
-        detail = to_fresh.sub_(coarse_fresh).addcmul_(carry, to_anchor.sub_(coarse_anchor))
+        detail = to_fresh.sub_(coarse_fresh).addcmul_(carry, anchor_minus_fresh)
         return out.addcmul_(flat, detail)
-    # where the past is magnified its fine strokes are the fresh frame's: shares of the fine band
-    # fresh flat(1 - c) + z(1 - flat), anchor (1 - z) flat c, blend (1 - z)(1 - flat)
-    to_fresh_share = flat + zoom * (1.0 - flat)
-    detail = to_fresh.sub_(coarse_fresh).mul_(to_fresh_share)
-    return out.add_(detail.addcmul_((1.0 - zoom) * flat * carry, to_anchor.sub_(coarse_anchor)))
+    # shares of the fine band: fresh flat(1 - c) + z(1 - flat), anchor flat c, blend (1 - z)(1 - flat),
+    # c already (1 - z) times the carry
+    detail = to_fresh.sub_(coarse_fresh).mul_(flat + zoom * (1.0 - flat))
+    return out.add_(detail.addcmul_(flat * carry, anchor_minus_fresh))
 
 
 def motion_mask(content: torch.Tensor, previous: torch.Tensor, flow: FlowSampler,
@@ -414,7 +459,8 @@ def consistent_frame(
     if s.carry_detail:
         # only where frame t-1 is warped: a pixel taken as still is copied, neither magnified nor blurred
         zoom = zoom_share(flow, s.zoom_fresh) * moving if s.zoom_fresh is not None else None
-        out = _add_carried_detail(out, fresh - out, to_anchor, content, covered, a, zoom)
+        out = _add_carried_detail(out, fresh, fresh - out, to_anchor, content, covered, a, zoom,
+                                  s.detail_contrast)
     return out.clamp_(0.0, 1.0), mask
 
 

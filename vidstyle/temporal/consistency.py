@@ -329,8 +329,8 @@ def carried_detail(blended: torch.Tensor, fresh: torch.Tensor, anchor: torch.Ten
     either; repeated every frame, the strokes fade. ``contrast`` (0..1) scales the mix by
     1 + contrast·(g - 1), g the histogram-preserving gain of :func:`blend` for the two fine bands
     (variances over a Gaussian window of ``DETAIL_CONTRAST_SIGMA``), capped where the result would
-    hold more contrast than the fresh frame's fine band: the cap is what keeps strokes that all frames
-    share from growing frame after frame.
+    hold more contrast than the fresh frame's fine band: the cap is what keeps strokes the past holds
+    more strongly than the network now paints from growing frame after frame.
 
     Convention:
         blended, fresh, anchor, content: :math:`(B, 3, H, W)` float (the blend, frame t stylized, frame

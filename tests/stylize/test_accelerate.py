@@ -4,7 +4,6 @@ when compiling is impossible."""
 from __future__ import annotations
 
 import copy
-
 import inspect
 import logging
 import os
@@ -188,7 +187,7 @@ def test_uncompiled_bf16_on_the_cpu_runs_a_bf16_copy():
 
 
 def test_the_bf16_copy_paints_channels_last_with_the_same_pixels():
-    # oneDNN's bf16 convolutions are faster on channels-last tensors (CIN-26 at 640x360: 70 -> 62 ms);
+    # oneDNN's bf16 convolutions are faster on channels-last tensors (whole uncompiled renders 4-10%);
     # the layout must not change what is painted
     stylizer = Cin26Stylizer(torch.eye(26)[19])
     stylizer.accelerate(precision="bf16")

@@ -138,7 +138,7 @@ class NetworkStylizer:
         with self._autocast():
             out = self._network(padded, style)
         # contiguous fp32 whatever layout the network returned: torch's kernels slow down where layouts meet
-        out = out[..., :h, :w].to(torch.float32, memory_format=torch.contiguous_format).clamp_(0.0, 1.0)
+        out = out[..., :h, :w].to(torch.float32, memory_format=torch.contiguous_format).clamp(0.0, 1.0)
         return preserve_colour(out, content) if self.preserve_color else out
 
     def _forward(self, padded: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:

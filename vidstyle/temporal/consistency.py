@@ -134,7 +134,8 @@ class TemporalSettings:
     0.03 0.89 / 0.95; Big Buck Bunny, Chaplin and the fox unchanged (no camera zoom).
     ``detail_contrast``: fraction of the contrast the carried fine band loses to mixing that is given
     back, 0..1 (:func:`carried_detail`). Measured on 48 frames of Big Buck Bunny / Chaplin / the fox
-    (learned starry_night, network output unencoded), warp / style against per-frame: 0 0.090 / 1.77,
+    (learned starry_night, network output unencoded, a 3 px band: ``DETAIL_SIGMA`` has the 5 px one's
+    figures), warp / style against per-frame: 0 0.090 / 1.77,
     0.209 / 1.43, 0.114 / 1.89; 0.5 0.118 / 1.50, 0.239 / 1.34, 0.176 / 1.45; 0.75 0.133 / 1.46,
     0.257 / 1.30, 0.211 / 1.34; 1 0.149 / 1.48, 0.275 / 1.27, 0.243 / 1.30.
     """

@@ -122,6 +122,13 @@ def style_and_content(outputs: list[np.ndarray], inputs: list[np.ndarray], style
     return float(np.mean(s)), float(np.mean(c))
 
 
+def style_target(painting: np.ndarray) -> torch.Tensor:
+    """The painting (uint8 RGB) as the style measure compares with: long side STYLE_WIDTH, (1, 3, H, W) 0..1."""
+    scale = STYLE_WIDTH / max(painting.shape[:2])
+    size = (round(painting.shape[1] * scale), round(painting.shape[0] * scale))
+    return _tensor(cv2.resize(painting, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0)
+
+
 def gt_pair_error(frames_out: list[np.ndarray], gt: np.ndarray) -> float:
     """vsmeasure ``pair``: |out_2 - out_3(x + flow)|² over valid pixels; outputs uint8 (H, W, 3)."""
     a, b = (f.astype(np.float32) / 255.0 for f in frames_out[1:3])
@@ -235,9 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     results = f"temporal_{args.preset}" if args.preset else "temporal"
     stylizer.accelerate(compile=not args.no_compile)  # as `vidstyle run` does by default
     vgg = load_vgg19("cpu")
-    scale = STYLE_WIDTH / max(painting.shape[:2])
-    style = _tensor(cv2.resize(painting, (round(painting.shape[1] * scale), round(painting.shape[0] * scale)),
-                               interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0)
+    style = style_target(painting)
     with torch.inference_mode():
         stylizer.stylize(torch.rand(1, 3, 360, 640))  # warm-up: compiled kernels, thread pool
 

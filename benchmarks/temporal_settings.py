@@ -26,12 +26,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from benchmarks.common import SHARED_DATA, cpu_name, write_results
-from benchmarks.temporal import CLIPS, STYLE, STYLE_WIDTH, _tensor, reference_warp_errors, style_and_content
+from benchmarks.temporal import CLIPS, STYLE, reference_warp_errors, style_and_content, style_target
 from vidstyle.flow.factory import build_flow
 from vidstyle.io.convert import processing_size, resize, to_tensor, to_uint8
 from vidstyle.io.reader import open_source, read_image
@@ -117,10 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     stylizer = build_stylizer(StyleRequest(style=args.preset), torch.device("cpu"))
     stylizer.accelerate(compile=True)
     vgg = load_vgg19("cpu")
-    painting = read_image(SHARED_DATA / STYLE)
-    scale = STYLE_WIDTH / max(painting.shape[:2])
-    style = _tensor(cv2.resize(painting, (round(painting.shape[1] * scale), round(painting.shape[0] * scale)),
-                               interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0)
+    style = style_target(read_image(SHARED_DATA / STYLE))
     rows = []
     for name in args.clips:
         path = SHARED_DATA / CLIPS[name]

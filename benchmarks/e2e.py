@@ -229,8 +229,8 @@ def _cpu_name() -> str:
     return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
 
 
-COLUMNS = ["clip", "tool", "wall_s", "speed_vs_peer", "cpu_s", "cores_busy", "first_frame_s", "max_rss_mb", "tree_pss_mb", "render_fps",
-           "warp", "warp_vs_peer", "content_vs_peer", "style_out_vs_in"]
+COLUMNS = ["clip", "tool", "wall_s", "speed_vs_peer", "cpu_s", "cores_busy", "first_frame_s", "max_rss_mb",
+           "tree_pss_mb", "render_fps", "warp", "warp_vs_peer", "content_vs_peer", "style_out_vs_in"]
 
 
 def markdown(rows: list[dict], meta: dict) -> str:

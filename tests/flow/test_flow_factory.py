@@ -27,6 +27,10 @@ class TestBuildFlow:
         assert isinstance(build_flow("FARNEBACK", "cpu"), FarnebackFlow)
         assert build_flow("dis", scale=0.5).scale == 0.5
 
+    def test_run_uses_dis_with_two_refinement_iterations(self):
+        assert build_flow("dis").refinement_iterations == 2
+        assert DisFlow().refinement_iterations == 5  # OpenCV's medium preset keeps its own
+
     def test_unknown_name(self):
         match = r"--flow must be one of auto, dis, farneback, raft, got 'deepflow'"
         with pytest.raises(UserInputError, match=match):

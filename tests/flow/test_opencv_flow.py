@@ -85,6 +85,11 @@ class TestDisFlow:
         with pytest.raises(UserInputError, match=r"flow scale must be in \(0, 1\]"):
             DisFlow(scale=scale)
 
+    def test_refinement_iterations(self, translated_pair):
+        _check_recovers_shift(DisFlow(refinement_iterations=2), *translated_pair)
+        with pytest.raises(UserInputError, match=r"DIS refinement iterations must be >= 0, got -1"):
+            DisFlow(refinement_iterations=-1)
+
     def test_wrong_shape(self):
         with pytest.raises(ShapeError, match=r"source must be \(B, 3, H, W\), got \(1, 1, 8, 8\)"):
             DisFlow()(torch.rand(1, 1, 8, 8), torch.rand(1, 3, 8, 8))

@@ -98,11 +98,14 @@ class DisFlow(_OpenCVFlow):
 
     ``preset``: ``ultrafast`` | ``fast`` | ``medium``. ``scale`` in (0, 1]: compute on frames resized by
     ``scale`` (area) and upsample the flow (bilinear), multiplying the vectors back to full-size pixels.
+    ``refinement_iterations`` ≥ 0: iterations of the variational refinement at each scale (None: the
+    preset's own; ``vidstyle.flow.factory`` sets what ``run`` uses).
     """
 
     name = "dis"
 
-    def __init__(self, preset: str = DEFAULT_DIS_PRESET, *, scale: float = 1.0) -> None:
+    def __init__(self, preset: str = DEFAULT_DIS_PRESET, *, scale: float = 1.0,
+                 refinement_iterations: int | None = None) -> None:
         super().__init__(scale=scale)
         if preset not in DIS_PRESETS:
             raise UserInputError(
@@ -110,12 +113,18 @@ class DisFlow(_OpenCVFlow):
             )
         self.preset = preset
         self._dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
+        if refinement_iterations is not None:
+            if refinement_iterations < 0:
+                raise UserInputError(f"DIS refinement iterations must be >= 0, got {refinement_iterations}")
+            self._dis.setVariationalRefinementIterations(int(refinement_iterations))
+        self.refinement_iterations = self._dis.getVariationalRefinementIterations()
 
     def _compute(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
         return self._dis.calc(source, target, None)
 
     def __repr__(self) -> str:
-        return f"DisFlow(preset={self.preset!r}, scale={self.scale})"
+        return (f"DisFlow(preset={self.preset!r}, scale={self.scale}, "
+                f"refinement_iterations={self.refinement_iterations})")
 
 
 class FarnebackFlow(_OpenCVFlow):

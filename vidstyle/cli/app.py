@@ -16,6 +16,7 @@ from vidstyle.cli import curves, doctor, image, metrics, run, styles, webcam  # 
 from vidstyle.cli.logs import CliState
 from vidstyle.cli.options import Verbose
 from vidstyle.errors import VidstyleError
+from vidstyle.openmp import bound_spin_wait
 
 app = typer.Typer(
     name="vidstyle",
@@ -54,6 +55,7 @@ def optional_values(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
+    bound_spin_wait()  # before any command imports torch
     argv = optional_values(list(sys.argv[1:] if argv is None else argv))
     state = CliState()  # the --verbose option's callback sets it while the command line is parsed
     code = 0

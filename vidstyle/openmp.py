@@ -4,9 +4,9 @@ torch's CPU kernels run on libgomp, whose threads keep spinning for a while afte
 in case another follows (``GOMP_SPINCOUNT``, 300,000 turns by default). Alone on the machine that costs
 only CPU time nobody wanted; beside another busy process (a second render, a Ray worker, any program)
 the spinning threads hold the cores the others need, and every parallel region then waits for a thread
-that lost its core. Measured on the 2-core Intel Xeon (2026-12-05, README Speed): two renders of the
-bundled sample at once took 125 s with the default and 22.6 s with a spin count of 10,000 (one alone:
-12 s), while a render alone keeps its speed with 8-11% less CPU time.
+that lost its core. Measured on the 2-core Intel Xeon (``benchmarks/concurrent.py``, 2026-12-05): two
+renders of the bundled sample at once took 89.6 s with the default and 23.0 s with a spin count of
+10,000 (one alone: 9.6-9.8 s), while a render alone keeps its speed with 8-11% less CPU time.
 """
 
 from __future__ import annotations

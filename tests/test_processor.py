@@ -3,15 +3,20 @@ state round trip, on small generated frames."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
 
+from vidstyle.build import BuiltProcessor, ProcessorSettings
 from vidstyle.errors import UserInputError
 from vidstyle.flow.opencv import DisFlow
 from vidstyle.io.convert import to_tensor, to_uint8
+from vidstyle.job import paint_ahead
 from vidstyle.processor import FrameControls, FrameProcessor
 from vidstyle.stylize.feedforward import MagentaStylizer
+from vidstyle.stylize.registry import StyleRequest
 from vidstyle.stylize.styles import all_presets
 from vidstyle.synth import synth_frames
 from vidstyle.temporal.consistency import FlowTemporalFilter
@@ -131,3 +136,56 @@ class TestTemporal:
         processor.set_max_side(48)
         assert processor.max_side == 48 and processor.state_dict() == {}
         assert processor.processing_size(W, H) == (48, 32) and processor.process(frames[1]).shape == (H, W, 3)
+
+
+class TestPaintAhead:
+    def test_frames_begun_ahead_are_painted_in_the_painter_thread_and_match(self, frames):
+        """Frame t+1 begun before frame t completes, as a render does: the same frames as one after
+        the other, every painting done in the painter thread."""
+        threads: list[str] = []
+
+        class Recording(Grain):
+            def stylize(self, content, style=None):
+                threads.append(threading.current_thread().name)
+                return super().stylize(content, style)
+
+        sequential = _temporal()
+        expected = [sequential.process(f) for f in frames]
+        processor = FrameProcessor(Recording(), FlowTemporalFilter(DisFlow()), max_side=None)
+        processor.paint_ahead()
+        begun = [processor.begin(frames[0])]
+        out = []
+        for f in frames[1:]:
+            begun.append(processor.begin(f))
+            out.append(processor.complete(begun.pop(0)))
+        out.append(processor.complete(begun.pop(0)))
+        assert all(np.array_equal(a, b) for a, b in zip(out, expected))
+        assert len(threads) == len(frames) and all(t.startswith("vidstyle-paint") for t in threads)
+
+    def test_errors_of_the_painter_thread_reach_the_caller(self, frames):
+        class Broken(Grain):
+            def stylize(self, content, style=None):
+                raise RuntimeError("the network failed")
+
+        processor = FrameProcessor(Broken(), FlowTemporalFilter(DisFlow()), max_side=None)
+        processor.paint_ahead()
+        started = processor.begin(frames[0])
+        with pytest.raises(RuntimeError, match="the network failed"):
+            processor.complete(started)
+
+    @pytest.mark.parametrize("device, method, temporal, threads, ahead", [
+        ("cpu", "feedforward", True, 2, True), ("cpu", "feedforward", True, 1, False),
+        ("cpu", "feedforward", False, 2, False), ("cpu", "optimize", True, 2, False),
+        ("cuda", "feedforward", True, 2, False)])
+    def test_a_render_paints_ahead_on_a_cpu_with_threads_to_share(self, monkeypatch, device, method, temporal,
+                                                                   threads, ahead):
+        """Only a feed-forward temporal render on a CPU with two threads or more; torch's threads are
+        then halved (what the painter thread inherits and the kernels are built for)."""
+        set_to: list[int] = []
+        monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+        monkeypatch.setattr(torch, "set_num_threads", set_to.append)
+        processor = _temporal()
+        built = BuiltProcessor(processor, torch.device(device), "dis", method)
+        settings = ProcessorSettings(style=StyleRequest(style="starry_night", method=method), temporal=temporal)
+        assert paint_ahead(built, settings) == ahead
+        assert (processor._painter is not None) == ahead and set_to == ([threads // 2] if ahead else [])

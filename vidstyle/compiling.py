@@ -10,11 +10,13 @@ frame (``benchmarks/stylizers.py``); building its package takes ~24 s once per f
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import inspect
 import logging
 import os
 import platform
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,17 +160,24 @@ class AotKernels:
         return self.path.is_file()
 
     def load(self) -> Callable[..., torch.Tensor]:
-        """The kernels as a function of the same arguments as ``fn``; built first if not cached."""
+        """The kernels as a function of the same arguments as ``fn``; built first if not cached.
+
+        Called through the package's model library (:class:`ModelLibrary`), which frees the GIL for
+        the call, so a render can paint the next frame while this thread goes on; where the library
+        cannot be called that way, through torch's package loader."""
         if not self.cached():
             self.build()
-        # The package loader itself: torch._inductor.aoti_load_package wraps it, but importing
-        # torch._inductor for that costs ~0.9 s of start-up.
-        loader = torch._C._aoti.AOTIModelPackageLoader(str(self.path), "model", False, 1, -1)
+        try:
+            call: Callable[[list[torch.Tensor]], torch.Tensor] = ModelLibrary(self.path)
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            log.debug(f"calling {self.path.name} through torch's loader: {exc}")
+            # torch._inductor.aoti_load_package wraps it, but importing torch._inductor costs ~0.9 s.
+            loader = torch._C._aoti.AOTIModelPackageLoader(str(self.path), "model", False, 1, -1)
+            call = lambda inputs: loader.run(inputs)[0]  # noqa: E731
         present = self.present
 
         def run(*args: torch.Tensor | None) -> torch.Tensor:
-            inputs = [a.contiguous() for a, keep in zip(args, present) if keep]
-            return loader.run(inputs)[0]
+            return call([a.contiguous() for a, keep in zip(args, present) if keep])
 
         return run
 
@@ -189,6 +198,87 @@ class AotKernels:
                 os.replace(partial, self.path)
             finally:
                 partial.unlink(missing_ok=True)
+
+
+class ModelLibrary:
+    """The model library inside an ahead-of-time package, called through its C interface with ctypes.
+
+    torch's package loader keeps the GIL for the whole call (46 ms a 640x360 frame of CIN-26 on one
+    thread), so no other Python thread can run meanwhile; ctypes releases it, which lets a render
+    paint frame t+1 on one core while frame t's temporal step runs on the other. The same library,
+    the same pixels. The library is unpacked once beside the package (``<package>.so``). Raises
+    OSError or ValueError where the package is not a single self-contained CPU library (then the
+    loader serves).
+    """
+
+    def __init__(self, package: Path) -> None:
+        library = package.with_suffix(".so")
+        if not library.is_file():
+            _unpack_library(package, library)
+        self._lib = ctypes.CDLL(str(library))
+        self._lib.AOTInductorModelContainerRun.argtypes = [
+            ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t, ctypes.POINTER(ctypes.c_void_p),
+            ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p]
+        self._container = ctypes.c_void_p()
+        _check(self._lib.AOTInductorModelContainerCreateWithDevice(
+            ctypes.byref(self._container), ctypes.c_size_t(1), b"cpu", None), "create the model")
+        outputs = ctypes.c_size_t()
+        _check(self._lib.AOTInductorModelContainerGetNumOutputs(self._container, ctypes.byref(outputs)),
+               "count the outputs")
+        if outputs.value != 1:
+            raise ValueError(f"{outputs.value} outputs, not 1")
+
+    def __call__(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        """The network's output for ``inputs`` (contiguous CPU tensors of the traced shapes)."""
+        # new handles to the inputs, which the call takes over; the output's handle becomes ours
+        handles = [_capsule_pointer(h) for h in torch._C._aoti.unsafe_alloc_void_ptrs_from_tensors(inputs)]
+        output = (ctypes.c_void_p * 1)()
+        _check(self._lib.AOTInductorModelContainerRun(
+            self._container, (ctypes.c_void_p * len(handles))(*handles), len(handles), output, 1, None, None),
+            "run the model")
+        return torch._C._aoti.alloc_tensors_by_stealing_from_void_ptrs([_pointer_capsule(output[0])])[0]
+
+    def __del__(self) -> None:
+        if getattr(self, "_container", None):
+            self._lib.AOTInductorModelContainerDelete(self._container)
+
+
+def _unpack_library(package: Path, library: Path) -> None:
+    """Copy the package's one model library to ``library`` (written under a temporary name)."""
+    with zipfile.ZipFile(package) as archive:
+        names = [n for n in archive.namelist() if "/aotinductor/model/" in n]
+        libraries = [n for n in names if n.endswith(".so")]
+        extra = [n for n in names if not n.endswith((".so", ".cpp", ".json"))]  # e.g. weights kept apart
+        if len(libraries) != 1 or extra:
+            raise ValueError(f"not a single self-contained library: {libraries + extra}")
+        partial = library.with_name(f".{library.stem}.{os.getpid()}.partial.so")
+        try:
+            partial.write_bytes(archive.read(libraries[0]))
+            os.replace(partial, library)
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+def _check(code: int, what: str) -> None:
+    if code != 0:
+        raise OSError(f"the kernels' library could not {what} (error {code})")
+
+
+_capsule_api = ctypes.pythonapi
+_capsule_api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+_capsule_api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+_capsule_api.PyCapsule_New.restype = ctypes.py_object
+_capsule_api.PyCapsule_New.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+
+
+def _capsule_pointer(capsule: object) -> int:
+    """The tensor handle inside one of torch's unnamed capsules."""
+    return _capsule_api.PyCapsule_GetPointer(capsule, None)
+
+
+def _pointer_capsule(pointer: int) -> object:
+    """A tensor handle as the unnamed capsule torch's handle functions take."""
+    return _capsule_api.PyCapsule_New(pointer, None, None)
 
 
 class _Traced(torch.nn.Module):

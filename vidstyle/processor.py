@@ -9,6 +9,7 @@ session changes for good goes through the small control API (``set_max_side``, `
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,11 +37,33 @@ class FrameControls:
     temporal_weight: float | None = None
 
 
+@dataclass(frozen=True)
+class StartedFrame:
+    """A frame between :meth:`FrameProcessor.begin` and :meth:`FrameProcessor.complete`.
+
+    ``image``: the input (H, W, 3) uint8 RGB; ``full``: it as (1, 3, H, W) float 0..1; ``small``: at
+    the processing size (None where strength 0 paints nothing); ``paint``: frame t's fresh painting,
+    already under way in the painter thread where the processor paints ahead.
+    """
+
+    image: np.ndarray
+    controls: FrameControls
+    strength: float
+    full: torch.Tensor
+    small: torch.Tensor | None
+    paint: Paint | None
+
+
 class FrameProcessor:
     """Stylize uint8 (H, W, 3) RGB frames in order; the output has the input's size.
 
     ``max_side`` caps the processing size (long side); ``strength`` blends the stylization with the
     input at full resolution, so 0 returns the input unchanged.
+
+    A frame is :meth:`begin` then :meth:`complete` (:meth:`process` does both). After
+    :meth:`paint_ahead`, ``begin`` hands the network's painting to a thread of its own, so a caller
+    that begins frame t+1 before completing frame t (:func:`vidstyle.pipeline.render_segment`) paints
+    frame t+1 while frame t's temporal step runs.
     """
 
     def __init__(self, stylizer: Stylizer, temporal: TemporalFilter | None, *, max_side: int | None,
@@ -52,6 +75,7 @@ class FrameProcessor:
         self._max_side = max_side
         self._strength = check_unit_range(strength, "--strength")
         self._style: torch.Tensor | None = None
+        self._painter: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------ settings (read-only views)
     @property
@@ -101,6 +125,15 @@ class FrameProcessor:
         self._temporal_on = on
         return True
 
+    def paint_ahead(self) -> None:
+        """Paint each begun frame in a thread of its own (see the class): on the 2-core CPU, with the
+        compiled network and the temporal step on one core each, 67 instead of 78 ms a frame with both
+        on two cores one after the other (``benchmarks/paint_ahead.py``). Give each its share of
+        torch's threads first (``torch.set_num_threads``, which the painter thread inherits). Only for
+        temporal filters that paint every frame (the flow filter, not ``--method optimize``'s)."""
+        if self._painter is None:
+            self._painter = ThreadPoolExecutor(1, thread_name_prefix="vidstyle-paint")
+
     # ------------------------------------------------------------------ painting
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) of what :meth:`process` returns for an input of this size."""
@@ -120,7 +153,7 @@ class FrameProcessor:
         """
         w, h = self.processing_size(width, height)
         with torch.no_grad():
-            self._painter(self._style)(torch.full((1, 3, h, w), 0.5, device=self.device))
+            self._paint_with(self._style)(torch.full((1, 3, h, w), 0.5, device=self.device))
 
     def process(self, image: np.ndarray, controls: FrameControls | None = None, *,
                 as_float: bool = False) -> np.ndarray:
@@ -129,29 +162,44 @@ class FrameProcessor:
 
         ``controls`` override the style, strength and temporal weight for this frame only.
         """
+        return self.complete(self.begin(image, controls), as_float=as_float)
+
+    def begin(self, image: np.ndarray, controls: FrameControls | None = None) -> StartedFrame:
+        """Frame t up to its fresh painting, which starts in the painter thread after
+        :meth:`paint_ahead`; :meth:`complete` finishes it. Frames are completed in the order begun."""
         controls = controls or FrameControls()
         strength = self._strength if controls.strength is None else check_unit_range(controls.strength, "strength")
-        style = self._style if controls.style is None else controls.style
-        h, w = image.shape[:2]
-        out_w, out_h = self.output_size(w, h)
         full = to_tensor(image, self.device)
         if strength == 0.0:
+            return StartedFrame(image, controls, strength, full, None, None)
+        style = self._style if controls.style is None else controls.style
+        h, w = image.shape[:2]
+        small = resize(full, self.processing_size(w, h))
+        paint = self._paint_with(style)
+        if self._painter is not None:
+            paint = _painted_ahead(small, self._painter.submit(_without_grad, paint, small), paint)
+        return StartedFrame(image, controls, strength, full, small, paint)
+
+    def complete(self, started: StartedFrame, *, as_float: bool = False) -> np.ndarray:
+        """The painted frame of :meth:`begin`: the temporal step, strength and the output's size."""
+        image, full, strength = started.image, started.full, started.strength
+        h, w = image.shape[:2]
+        out_w, out_h = self.output_size(w, h)
+        if started.small is None or started.paint is None:  # strength 0
             if (out_w, out_h) == (w, h):
                 return image.astype(np.float32) / np.float32(255.0) if as_float else image
             return _output(resize(full, (out_w, out_h)), as_float)
         with torch.no_grad():
-            small = resize(full, self.processing_size(w, h))
-            paint = self._painter(style)
             if self.temporal is not None and self._temporal_on:
-                styled = self.temporal.step(small, paint, controls.temporal_weight)
+                styled = self.temporal.step(started.small, started.paint, started.controls.temporal_weight)
             else:
-                styled = paint(small)
+                styled = started.paint(started.small)
             out = resize(styled, (out_w, out_h))
             if strength < 1.0:
                 out = torch.lerp(resize(full, (out_w, out_h)), out, strength)
         return _output(out, as_float)
 
-    def _painter(self, style: torch.Tensor | None) -> Paint:
+    def _paint_with(self, style: torch.Tensor | None) -> Paint:
         """The stylizer with ``style`` bound; None leaves the stylizer's own (and its argument unused)."""
         if style is None:
             return self.stylizer.stylize
@@ -169,6 +217,18 @@ class FrameProcessor:
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         if self.temporal is not None:
             self.temporal.load_state_dict(state)
+
+
+def _without_grad(paint: Paint, content: torch.Tensor) -> torch.Tensor:
+    """``paint(content)`` outside autograd (no_grad is per thread: the painter thread's own)."""
+    with torch.no_grad():
+        return paint(content)
+
+
+def _painted_ahead(content: torch.Tensor, painting: Future, paint: Paint) -> Paint:
+    """A Paint that gives ``painting``'s result for ``content`` itself (the painter thread's work, its
+    errors raised here) and paints any other frame with ``paint``."""
+    return lambda frame: painting.result() if frame is content else paint(frame)
 
 
 def _output(image: torch.Tensor, as_float: bool) -> np.ndarray:

@@ -36,11 +36,15 @@ class PosterizeStylizer:
 
 @pytest.fixture
 def posterize():
-    """``posterize(long_term=(), dies_at=None)``: a FrameProcessor with the flow temporal filter."""
+    """``posterize(long_term=(), dies_at=None, ahead=False)``: a FrameProcessor with the flow temporal
+    filter; ``ahead``: it paints ahead (:meth:`FrameProcessor.paint_ahead`)."""
 
-    def make(long_term: tuple[int, ...] = (), dies_at: int | None = None) -> FrameProcessor:
+    def make(long_term: tuple[int, ...] = (), dies_at: int | None = None, ahead: bool = False) -> FrameProcessor:
         temporal = FlowTemporalFilter(DisFlow(), TemporalSettings(long_term=long_term))
-        return FrameProcessor(PosterizeStylizer(dies_at), temporal, max_side=None)
+        processor = FrameProcessor(PosterizeStylizer(dies_at), temporal, max_side=None)
+        if ahead:
+            processor.paint_ahead()
+        return processor
 
     return make
 

@@ -18,8 +18,10 @@ def _differing(a: list[np.ndarray], b: list[np.ndarray]) -> list[tuple[int, int]
     return [(i, int(np.abs(x.astype(int) - y).max())) for i, (x, y) in enumerate(zip(a, b)) if not np.array_equal(x, y)]
 
 
-@pytest.mark.parametrize("long_term", [(), (2, 4)], ids=["short-term", "long-term"])
-def test_interrupted_render_resumes_to_the_same_frames(clip16, tmp_path, posterize, decode, long_term):
+@pytest.mark.parametrize("long_term, ahead", [((), False), ((2, 4), False), ((), True)],
+                         ids=["short-term", "long-term", "painting-ahead"])
+def test_interrupted_render_resumes_to_the_same_frames(clip16, tmp_path, posterize, decode, long_term, ahead):
+    """With ``ahead`` the interrupted render paints ahead: Ctrl-C in its painter thread stops it too."""
     reference = tmp_path / "reference.mp4"
     render(open_source(clip16), posterize(long_term), reference,
            WorkDir(tmp_path / "w1", FINGERPRINT, resume=False, overwrite=False), segment_frames=5)
@@ -27,7 +29,7 @@ def test_interrupted_render_resumes_to_the_same_frames(clip16, tmp_path, posteri
     out = tmp_path / "out.mp4"
     work_path = tmp_path / "w2"
     with pytest.raises(RenderInterrupted, match="--resume"):
-        render(open_source(clip16), posterize(long_term, dies_at=12), out,
+        render(open_source(clip16), posterize(long_term, dies_at=12, ahead=ahead), out,
                WorkDir(work_path, FINGERPRINT, resume=False, overwrite=False), segment_frames=5)
     assert not out.exists()
     assert not list(tmp_path.glob("**/*.partial*"))

@@ -46,6 +46,20 @@ def test_two_halves_equal_one_render(clip16, tmp_path, posterize, decode):
     assert not np.array_equal(decode(cold)[7], a[7])
 
 
+def test_painting_ahead_renders_the_same_frames(clip16, tmp_path, posterize, decode):
+    """The network of frame t+1 in the painter thread while frame t's temporal step runs: the same
+    video bit for bit, each frame painted once."""
+    outputs = []
+    for ahead in (False, True):
+        processor = posterize(ahead=ahead)
+        outputs.append(tmp_path / f"ahead-{ahead}.mkv")
+        render(open_source(clip16), processor, outputs[-1], _work(tmp_path / f"w{ahead}"), encode=LOSSLESS)
+        assert processor.stylizer.seen == 16
+    sequential, ahead = decode(outputs[0]), decode(outputs[1])
+    assert len(sequential) == len(ahead) == 16
+    assert all(np.array_equal(x, y) for x, y in zip(sequential, ahead))
+
+
 def test_warmup_frames_are_painted_but_not_written(clip16, tmp_path, posterize):
     processor = posterize()
     work = _work(tmp_path / "w")

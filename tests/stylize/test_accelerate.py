@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vidstyle.compiling import AotKernels
+from vidstyle.compiling import AotKernels, ModelLibrary
 from vidstyle.device import default_precision
 from vidstyle.errors import UserInputError
 from vidstyle.processor import FrameProcessor
@@ -145,7 +145,12 @@ def test_compiled_network_paints_the_same_pixels(monkeypatch, kernel_cache):
     torch.testing.assert_close(other, expected[1], atol=1e-4, rtol=0)
     if compiler is None:
         return
-    assert compiled.kernel_package(96, 64).is_file() and len(list(kernel_cache.iterdir())) == 1  # no partial left
+    package = compiled.kernel_package(96, 64)
+    # the package and its model library, unpacked to be called without the GIL; no partial left
+    assert sorted(p.name for p in kernel_cache.iterdir()) == [package.name, package.with_suffix(".so").name]
+    loader = torch._C._aoti.AOTIModelPackageLoader(str(package), "model", False, 1, -1)
+    inputs = [content, compiled.style]
+    assert torch.equal(ModelLibrary(package)(inputs), loader.run(inputs)[0])
 
     def no_build(self):
         raise AssertionError("the package was built again")

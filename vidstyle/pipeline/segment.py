@@ -1,13 +1,15 @@
 """Render one frame range: reader thread > frame processor (calling thread) > writer thread.
 
 Decoding and encoding overlap the processing (the heavy part); the queues between them are short, so
-memory stays constant whatever the length of the range.
+memory stays constant whatever the length of the range. Each frame begins before the previous one
+completes, so a processor that paints ahead (:meth:`FrameProcessor.paint_ahead`) runs the network on
+frame t+1 while the calling thread finishes frame t.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Protocol
@@ -17,7 +19,7 @@ import torch
 
 from vidstyle.io.reader import FrameSource
 from vidstyle.pipeline.stages import Cancelled, Channel, FrameMessage
-from vidstyle.processor import FrameControls, FrameProcessor
+from vidstyle.processor import FrameControls, FrameProcessor, StartedFrame
 
 FrameRange = tuple[int, int | None]
 
@@ -69,24 +71,35 @@ def render_segment(source: FrameSource, frame_range: FrameRange, initial_state: 
     stop = threading.Event()
     decoded, painted = Channel(stop), Channel(stop)
     time_base = source.info.time_base
+    as_float = plan is not None and plan.as_float
+
+    def complete(message: FrameMessage, started: StartedFrame, last: bool) -> None:
+        image = processor.complete(started, as_float=as_float)
+        if message.index < a:
+            return  # warm-up frame
+        if plan is not None:
+            image = plan.finish(message, image)
+        closes = last or sink.is_seam(message.index)
+        painted.put(replace(message, image=image, state=_cpu_state(processor) if closes else None))
+        if on_frame is not None:
+            on_frame(message)
+
     with ThreadPoolExecutor(2, thread_name_prefix="vidstyle") as pool:
         reading = pool.submit(_stage, stop, _read, source, max(0, a - warmup), b, decoded)
         writing = pool.submit(_stage, stop, sink.consume, painted.drain())
         try:
-            for frame, last in _with_last(decoded.drain(reading)):
+            # frame t+1 begins (its painting starts, where the processor paints ahead) before frame t
+            # completes (its temporal step)
+            begun: tuple[FrameMessage, StartedFrame] | None = None
+            for frame in decoded.drain(reading):
                 message = FrameMessage(frame.index, frame.pts, float(frame.pts * time_base), frame.image)
-                if plan is None:
-                    image = processor.process(message.image)
-                else:
-                    image = processor.process(message.image, plan.frame_controls(message), as_float=plan.as_float)
-                if message.index < a:
-                    continue  # warm-up frame
-                if plan is not None:
-                    image = plan.finish(message, image)
-                closes = last or sink.is_seam(message.index)
-                painted.put(replace(message, image=image, state=_cpu_state(processor) if closes else None))
-                if on_frame is not None:
-                    on_frame(message)
+                controls = plan.frame_controls(message) if plan is not None else None
+                started = processor.begin(message.image, controls)
+                if begun is not None:
+                    complete(*begun, last=False)
+                begun = message, started
+            if begun is not None:
+                complete(*begun, last=True)
             painted.close()
             writing.result()
         except BaseException as exc:
@@ -114,20 +127,6 @@ def _read(source: FrameSource, start: int, end: int | None, out: Channel) -> Non
             if end is not None and frame.index + 1 >= end:
                 break
     out.close()
-
-
-def _with_last(items: Iterable) -> Iterator[tuple[object, bool]]:
-    """(item, is_last) pairs: one item of look-ahead."""
-    it = iter(items)
-    previous = next(it, _NONE)
-    for item in it:
-        yield previous, False
-        previous = item
-    if previous is not _NONE:
-        yield previous, True
-
-
-_NONE = object()
 
 
 def _raise_first_error(*stages: Future) -> None:

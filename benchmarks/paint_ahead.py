@@ -56,12 +56,11 @@ def _source(count: int, folder: Path) -> FrameSource:
 
 
 def _ms_per_frame(source: FrameSource, compiled: bool, ahead: bool, threads: int) -> float:
-    torch.set_num_threads(threads // 2 if ahead else threads)
     stylizer = build_stylizer(StyleRequest(style="starry_night"), torch.device("cpu"))
     stylizer.accelerate(compile=compiled, precision="auto")
     processor = FrameProcessor(stylizer, FlowTemporalFilter(build_flow("dis")), max_side=640)
     if ahead:
-        processor.paint_ahead()
+        processor.paint_ahead(threads // 2)
     info = source.info
     processor.prepare(info.width, info.height)  # builds or loads the kernels, outside the timing
     frames = []

@@ -152,7 +152,7 @@ class TestPaintAhead:
         sequential = _temporal()
         expected = [sequential.process(f) for f in frames]
         processor = FrameProcessor(Recording(), FlowTemporalFilter(DisFlow()), max_side=None)
-        processor.paint_ahead()
+        processor.paint_ahead(1)
         begun = [processor.begin(frames[0])]
         out = []
         for f in frames[1:]:
@@ -168,7 +168,7 @@ class TestPaintAhead:
                 raise RuntimeError("the network failed")
 
         processor = FrameProcessor(Broken(), FlowTemporalFilter(DisFlow()), max_side=None)
-        processor.paint_ahead()
+        processor.paint_ahead(1)
         started = processor.begin(frames[0])
         with pytest.raises(RuntimeError, match="the network failed"):
             processor.complete(started)
@@ -179,13 +179,11 @@ class TestPaintAhead:
         ("cuda", "feedforward", True, 2, False)])
     def test_a_render_paints_ahead_on_a_cpu_with_threads_to_share(self, monkeypatch, device, method, temporal,
                                                                    threads, ahead):
-        """Only a feed-forward temporal render on a CPU with two threads or more; torch's threads are
-        then halved (what the painter thread inherits and the kernels are built for)."""
-        set_to: list[int] = []
+        """Only a feed-forward temporal render on a CPU with two threads or more, each stage on half of
+        torch's threads."""
         monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
-        monkeypatch.setattr(torch, "set_num_threads", set_to.append)
         processor = _temporal()
         built = BuiltProcessor(processor, torch.device(device), "dis", method)
         settings = ProcessorSettings(style=StyleRequest(style="starry_night", method=method), temporal=temporal)
         assert paint_ahead(built, settings) == ahead
-        assert (processor._painter is not None) == ahead and set_to == ([threads // 2] if ahead else [])
+        assert (processor._painter is not None) == ahead and processor._stage_threads == (threads // 2 if ahead else 0)

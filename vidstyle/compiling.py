@@ -4,8 +4,9 @@ compiler, odd platform), and the decision whether a clip is long enough to repay
 the kernels (:class:`KernelBuild`).
 
 On the project's 2-core CPU the compiled CIN-26 network takes about a third of the eager time per
-frame (``benchmarks/stylizers.py``); building its package takes ~24 s once per frame size, loading it
-~0.1 s (``benchmarks/first_frame.py``).
+frame (``benchmarks/stylizers.py``); building its package takes ~24 s once per frame size (once for
+every size where the kernels run on one thread: ``ANY_SIZE``), loading it ~0.1 s
+(``benchmarks/first_frame.py``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ AOT_OPTIONS = {"freezing": True}
 
 
 class Compiled(Generic[P, R]):
-    """``fn`` compiled for fixed shapes (one build per frame size); if compiling fails, one notice
+    """``fn`` compiled for fixed shapes (one build per frame size, or one for every size on one thread:
+    ``ANY_SIZE``); if compiling fails, one notice
     and ``fn`` itself from then on. Numerically the same as ``fn`` to float rounding (~1e-5).
 
     On the CPU the kernels are built ahead of time (:class:`AotKernels`): one package file per network,
@@ -151,9 +153,13 @@ class AotKernels:
         shapes = [(tuple(a.shape), str(a.dtype)) for a in self.examples]
         # the generated code is parallelised for the threads torch has when it is built
         threads = torch.get_num_threads()
+        self.any_size = threads == 1 and bool(self.examples) and _within_any_size(self.examples[0])
+        if self.any_size:
+            shapes[0] = (tuple(self.examples[0].shape[:-2]), ANY_SIZE, shapes[0][1])
         digest.update(repr((shapes, self.present, str(self.autocast), threads, torch.__version__,
                             _machine_tag(), sorted(AOT_OPTIONS.items()))).encode())
         size = "x".join(str(s) for s in reversed(self.examples[0].shape[-2:])) if self.examples else "none"
+        size = ANY_SIZE if self.any_size else size
         self.path = _package_folder() / f"{what.split()[0]}-{size}-{digest.hexdigest()[:16]}.pt2"
 
     def cached(self) -> bool:
@@ -189,8 +195,13 @@ class AotKernels:
         logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
         with torch.inference_mode(False), torch.no_grad():
             examples = [torch.zeros(a.shape, dtype=a.dtype) for a in self.examples]
+            sizes = None
+            if self.any_size:  # the first input's height and width: any multiple of 4 in range
+                sides = [torch.export.Dim(side, min=ANY_SIDE[0] // 4, max=ANY_SIDE[1] // 4) for side in ("h4", "w4")]
+                first = {examples[0].dim() - 2: 4 * sides[0], examples[0].dim() - 1: 4 * sides[1]}
+                sizes = ((first, *[None] * (len(examples) - 1)),)  # for _Traced.forward's *tensors
             program = torch.export.export(_Traced(self.fn, self.module, self.present, self.autocast),
-                                          tuple(examples))
+                                          tuple(examples), dynamic_shapes=sizes)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             partial = self.path.with_name(f".{self.path.stem}.{os.getpid()}.partial.pt2")
             try:
@@ -198,6 +209,24 @@ class AotKernels:
                 os.replace(partial, self.path)
             finally:
                 partial.unlink(missing_ok=True)
+
+
+# On one thread (a render that paints ahead on two cores) the kernels are built for frames of any size:
+# the first input's height and width are symbols, multiples of 4 within ANY_SIDE pixels. One build then
+# serves every frame size. There they cost nothing: CIN-26 at 640x360 in bf16, one thread, 42-44 ms a
+# frame either way, the same pixels (2-core Intel Xeon, 2026-12-05, interleaved). On two threads the
+# fixed-size kernels stay: the any-size ones took 32 ms against 23.5.
+ANY_SIZE = "anysize"
+ANY_SIDE = (32, 8192)
+
+
+def _within_any_size(image: torch.Tensor) -> bool:
+    return image.dim() >= 2 and all(ANY_SIDE[0] <= s <= ANY_SIDE[1] and s % 4 == 0 for s in image.shape[-2:])
+
+
+def serves_any_size(package: Path) -> bool:
+    """Whether ``package`` (an :class:`AotKernels` path) holds kernels for frames of any size."""
+    return package.name.split("-")[1:2] == [ANY_SIZE]
 
 
 class ModelLibrary:
@@ -345,12 +374,13 @@ class KernelBuild:
         if self.device != "cpu" or frames is None:
             return True, f"compiling the network for {size} frames (once per size; later runs reuse the cache)"
         cached = self.cached()
+        once = "once for every size" if self.package is not None and serves_any_size(self.package) else "once per size"
         cost = CACHED_LOAD_SECONDS if cached else BUILD_SECONDS
         per_frame = SAVED_MS_640X360.get((self.what, self.precision), min(SAVED_MS_640X360.values()))
         saved = frames * per_frame / 1000 * self.width * self.height / _PIXELS_640X360
         if saved > cost:
             return True, (f"compiling the network for {size} frames: ~{cost:.0f} s to "
-                          f"{'load its kernels' if cached else 'build its kernels (once per size)'}, "
+                          f"{'load its kernels' if cached else f'build its kernels ({once})'}, "
                           f"~{saved:.0f} s saved over {frames} frames")
         return False, (f"running the network uncompiled: {frames} frames at {size} would save ~{saved:.1f} s, "
                        f"less than the ~{cost:.0f} s {'loading' if cached else 'building'} its kernels takes")

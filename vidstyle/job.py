@@ -118,31 +118,32 @@ def load_processor(settings: ProcessorSettings, info: VideoInfo, frames: int | N
     if built.compiled:
         w, h = built.processor.processing_size(info.width, info.height)
         stylizer = built.processor.stylizer
-        kernels = KernelBuild(stylizer.name, w, h, built.precision, built.device.type, stylizer.kernel_package(w, h))
-        if settings.build_kernels:
-            pays, why = True, f"building the network's kernels for {w}x{h} frames, as asked (--build-kernels)"
-        else:
-            pays, why = kernels.pays(frames)
-        log.info(why)
-        if pays:
-            built.processor.prepare(info.width, info.height)
-        else:
-            built.processor.stylizer.accelerate(compile=False, precision=built.precision)
+        with built.processor.stage_threads():  # the kernels the frames will run
+            package = stylizer.kernel_package(w, h)
+            kernels = KernelBuild(stylizer.name, w, h, built.precision, built.device.type, package)
+            if settings.build_kernels:
+                pays, why = True, f"building the network's kernels for {w}x{h} frames, as asked (--build-kernels)"
+            else:
+                pays, why = kernels.pays(frames)
+            log.info(why)
+            if pays:
+                built.processor.prepare(info.width, info.height)
+            else:
+                built.processor.stylizer.accelerate(compile=False, precision=built.precision)
     return built
 
 
 def paint_ahead(built: BuiltProcessor, settings: ProcessorSettings) -> bool:
     """On a CPU with two threads or more, a feed-forward render with the temporal filter paints frame
     t+1 in a thread of its own while frame t's temporal step runs, half of torch's threads each (the
-    network's kernels are then built for that many): on the 2-core Intel Xeon, compiled, 67 instead of
+    network's kernels are then built for that many; on one thread, for every frame size): on the 2-core Intel Xeon, compiled, 67 instead of
     78 ms a frame (``benchmarks/paint_ahead.py``). The optimisation method, the GPU and a single
     thread keep one frame after the other. Returns whether it paints ahead."""
     threads = torch.get_num_threads()
     if built.device.type != "cpu" or built.method != "feedforward" or not settings.temporal or threads < 2:
         return False
     share = threads // 2
-    torch.set_num_threads(share)  # this thread's, and the painter thread's it starts
-    built.processor.paint_ahead()
+    built.processor.paint_ahead(share)
     log.info(f"painting each frame beside the previous frame's temporal step ({share} thread{'s' * (share > 1)} each)")
     return True
 

@@ -9,7 +9,9 @@ session changes for good goes through the small control API (``set_max_side``, `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +78,7 @@ class FrameProcessor:
         self._strength = check_unit_range(strength, "--strength")
         self._style: torch.Tensor | None = None
         self._painter: ThreadPoolExecutor | None = None
+        self._stage_threads = 0  # torch's threads of each stage when painting ahead
 
     # ------------------------------------------------------------------ settings (read-only views)
     @property
@@ -125,14 +128,31 @@ class FrameProcessor:
         self._temporal_on = on
         return True
 
-    def paint_ahead(self) -> None:
-        """Paint each begun frame in a thread of its own (see the class): on the 2-core CPU, with the
-        compiled network and the temporal step on one core each, 67 instead of 78 ms a frame with both
-        on two cores one after the other (``benchmarks/paint_ahead.py``). Give each its share of
-        torch's threads first (``torch.set_num_threads``, which the painter thread inherits). Only for
-        temporal filters that paint every frame (the flow filter, not ``--method optimize``'s)."""
+    def paint_ahead(self, threads: int) -> None:
+        """Paint each begun frame in a thread of its own (see the class), with ``threads`` of torch's
+        threads, and run the rest of each frame on as many (:meth:`stage_threads`): on the 2-core CPU,
+        with the compiled network and the temporal step on one core each, 67 instead of 78 ms a frame
+        with both on two cores one after the other (``benchmarks/paint_ahead.py``). Only for temporal
+        filters that paint every frame (the flow filter, not ``--method optimize``'s)."""
         if self._painter is None:
-            self._painter = ThreadPoolExecutor(1, thread_name_prefix="vidstyle-paint")
+            self._stage_threads = threads
+            self._painter = ThreadPoolExecutor(1, thread_name_prefix="vidstyle-paint",
+                                               initializer=torch.set_num_threads, initargs=(threads,))
+
+    @contextmanager
+    def stage_threads(self) -> Iterator[None]:
+        """Within the block, the calling thread uses the painter's share of torch's threads (when
+        painting ahead; else nothing changes): what a render's frames and the kernels built for them
+        run on. torch's thread count is per thread; it is restored after the block."""
+        if self._painter is None:
+            yield
+            return
+        before = torch.get_num_threads()
+        torch.set_num_threads(self._stage_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     # ------------------------------------------------------------------ painting
     def output_size(self, width: int, height: int) -> tuple[int, int]:
@@ -152,7 +172,7 @@ class FrameProcessor:
         this puts that in model loading rather than in the render. Temporal state is untouched.
         """
         w, h = self.processing_size(width, height)
-        with torch.no_grad():
+        with torch.no_grad(), self.stage_threads():  # the kernels the painter thread runs
             self._paint_with(self._style)(torch.full((1, 3, h, w), 0.5, device=self.device))
 
     def process(self, image: np.ndarray, controls: FrameControls | None = None, *,

@@ -26,9 +26,11 @@ class PosterizeStylizer:
 
     def __init__(self, dies_at: int | None = None) -> None:
         self.dies_at, self.seen = dies_at, 0
+        self.threads: set[int] = set()  # torch's thread counts it painted with
 
     def stylize(self, content: torch.Tensor) -> torch.Tensor:
         self.seen += 1
+        self.threads.add(torch.get_num_threads())
         if self.seen == self.dies_at:
             raise KeyboardInterrupt
         return (content * 4).round() / 4
@@ -43,7 +45,7 @@ def posterize():
         temporal = FlowTemporalFilter(DisFlow(), TemporalSettings(long_term=long_term))
         processor = FrameProcessor(PosterizeStylizer(dies_at), temporal, max_side=None)
         if ahead:
-            processor.paint_ahead()
+            processor.paint_ahead(1)
         return processor
 
     return make

@@ -48,13 +48,16 @@ def test_two_halves_equal_one_render(clip16, tmp_path, posterize, decode):
 
 def test_painting_ahead_renders_the_same_frames(clip16, tmp_path, posterize, decode):
     """The network of frame t+1 in the painter thread while frame t's temporal step runs: the same
-    video bit for bit, each frame painted once."""
+    video bit for bit, each frame painted once, on the painter's one thread; the caller's thread count
+    is left as it was."""
     outputs = []
+    threads = torch.get_num_threads()
     for ahead in (False, True):
         processor = posterize(ahead=ahead)
         outputs.append(tmp_path / f"ahead-{ahead}.mkv")
         render(open_source(clip16), processor, outputs[-1], _work(tmp_path / f"w{ahead}"), encode=LOSSLESS)
-        assert processor.stylizer.seen == 16
+        assert processor.stylizer.seen == 16 and torch.get_num_threads() == threads
+        assert processor.stylizer.threads == ({1} if ahead else {threads})
     sequential, ahead = decode(outputs[0]), decode(outputs[1])
     assert len(sequential) == len(ahead) == 16
     assert all(np.array_equal(x, y) for x, y in zip(sequential, ahead))

@@ -45,6 +45,14 @@ def kernel_cache(tmp_path, monkeypatch):
     return tmp_path / "inductor" / "vidstyle-aot"
 
 
+@pytest.fixture
+def torch_threads():
+    """``torch_threads(n)``: torch's threads for the test (kernels are named and built for them)."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
 def _eager_loads(monkeypatch) -> list[tuple]:
     """Replace building and loading a package by the eager function, recording the input shapes of
     each load (no C++ compiler needed)."""
@@ -58,8 +66,11 @@ def _eager_loads(monkeypatch) -> list[tuple]:
     return loads
 
 
-def test_one_build_serves_every_style(monkeypatch, kernel_cache):
+@pytest.mark.parametrize("threads", [2, 1])
+def test_one_build_serves_every_style(monkeypatch, kernel_cache, torch_threads, threads):
     # The style is an input of the compiled graph: a second style is another argument, not another build.
+    # On two threads a frame size is a package; on one a package serves every size.
+    torch_threads(threads)
     loads = _eager_loads(monkeypatch)
     eager, compiled = _magenta(), _magenta()
     compiled.accelerate(compile=True, precision="fp32")
@@ -74,14 +85,20 @@ def test_one_build_serves_every_style(monkeypatch, kernel_cache):
     torch.testing.assert_close(painted[1], expected[1], atol=0, rtol=0)
     torch.testing.assert_close(painted[2], expected[0], atol=0, rtol=0)  # no style: the one it was built with
     compiled.stylize(_photo(height=32, width=48))
-    assert len(loads) == 2  # a new frame size is a new package
-    assert compiled.kernel_package(96, 64) != compiled.kernel_package(48, 32)
-    assert compiled.kernel_package(96, 64).name.startswith("magenta-96x64-")
+    assert loads[1] == ((1, 3, 32, 48), (1, 100))  # its kernels, loaded for the new size
+    if threads == 2:
+        assert compiled.kernel_package(96, 64) != compiled.kernel_package(48, 32)
+        assert compiled.kernel_package(96, 64).name.startswith("magenta-96x64-")
+    else:
+        assert compiled.kernel_package(96, 64) == compiled.kernel_package(48, 32)
+        assert compiled.kernel_package(96, 64).name.startswith("magenta-anysize-")
+        assert compiled.kernel_package(28, 20) != compiled.kernel_package(96, 64)  # too small for any size
 
 
-def test_a_package_is_named_by_the_weights_precision_and_cpu(monkeypatch, kernel_cache):
+def test_a_package_is_named_by_the_weights_precision_and_cpu(monkeypatch, kernel_cache, torch_threads):
     # Kernels hold the network's weights, their thread count and the CPU's instructions: other weights,
     # another precision, other threads or another CPU (a shared home folder) must never load them.
+    torch_threads(2)
     stylizer = _magenta()
     stylizer.accelerate(compile=True, precision="fp32")
     package = stylizer.kernel_package(96, 64)
@@ -125,9 +142,12 @@ def test_new_network_code_is_a_new_package(monkeypatch, kernel_cache, tmp_path):
     assert updated.kernel_package(96, 64) != package
 
 
-def test_compiled_network_paints_the_same_pixels(monkeypatch, kernel_cache):
+@pytest.mark.parametrize("threads", [2, 1])
+def test_compiled_network_paints_the_same_pixels(monkeypatch, kernel_cache, torch_threads, threads):
     # With a C++ compiler the package is really built (and paints the eager pixels), then loaded by
-    # another stylizer without building again; without one the network falls back to eager.
+    # another stylizer without building again; without one the network falls back to eager. On one
+    # thread the package serves every frame size.
+    torch_threads(threads)
     compiler = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
     eager, compiled = _magenta(), _magenta()
     compiled.accelerate(compile=True, precision="fp32")
@@ -161,6 +181,11 @@ def test_compiled_network_paints_the_same_pixels(monkeypatch, kernel_cache):
     with torch.no_grad():
         torch.testing.assert_close(later.stylize(content), first, atol=0, rtol=0)
     assert later.compiled
+    if threads == 1:  # another frame size from the same package: the eager pixels, no build
+        small = _photo(height=40, width=56, seed=3)
+        with torch.no_grad():
+            torch.testing.assert_close(later.stylize(small), eager.stylize(small), atol=1e-4, rtol=0)
+        assert later.compiled and later.kernel_package(56, 40) == package
 
 
 def test_bf16_autocast_changes_little(device):

@@ -45,12 +45,13 @@ def run_command(
     preserve_color: PreserveColor = False,
     compile: Annotated[bool, typer.Option("--compile/--no-compile", help="Compile the feed-forward network "
                                           "where the clip repays it: 2-3.5x faster per frame on a CPU, after "
-                                          "a build per frame size (~30 s, kept in the cache; loaded in "
-                                          "a tenth of a second).")] = R["compile"],
+                                          "a build per frame size (~25 s; one for every size on a 2- or "
+                                          "3-core CPU), kept in the cache and loaded in a tenth of a "
+                                          "second.")] = R["compile"],
     build_kernels: Annotated[bool, typer.Option("--build-kernels", help="Compile now even where this clip "
                                                 "alone does not repay the build: later runs at this frame "
-                                                "size load the kernels (~0.1 s) and compile "
-                                                "whenever that pays.")] = False,
+                                                "size (on a 2- or 3-core CPU, at any size) load the kernels "
+                                                "(~0.1 s) and compile whenever that pays.")] = False,
     precision: Precision = "auto",
     fps: Fps = R["fps"],
     start: Start = None,

@@ -84,7 +84,7 @@ def render_segment(source: FrameSource, frame_range: FrameRange, initial_state: 
         if on_frame is not None:
             on_frame(message)
 
-    with ThreadPoolExecutor(2, thread_name_prefix="vidstyle") as pool:
+    with ThreadPoolExecutor(2, thread_name_prefix="vidstyle") as pool, processor.stage_threads():
         reading = pool.submit(_stage, stop, _read, source, max(0, a - warmup), b, decoded)
         writing = pool.submit(_stage, stop, sink.consume, painted.drain())
         try:

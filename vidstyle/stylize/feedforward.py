@@ -73,7 +73,8 @@ class NetworkStylizer:
 
     The style is an input of the network, not part of it: ``stylize(content, style)`` paints with
     ``style`` (the family's style input, see each subclass) or, when None, with ``self.style``, the
-    style the stylizer was built with. A compiled network is built once per frame size and serves
+    style the stylizer was built with. A compiled network is built once per frame size (on one thread
+    once for every size) and serves
     every style. Subclasses implement ``_paint(net, padded, style)``: ``net`` (their network, or its
     bf16 copy), padded (1, 3, H, W) in 0..1, H and W multiples of 4 -> the painted (1, 3, H, W),
     roughly 0..1.
@@ -100,7 +101,8 @@ class NetworkStylizer:
         return style.to(self.device).reshape(1, -1)
 
     def accelerate(self, *, compile: bool = False, precision: str = "auto") -> None:
-        """Run the network compiled (kernels built once per frame size) and/or under autocast.
+        """Run the network compiled (kernels built once per frame size, on one thread once for every
+        size) and/or under autocast.
 
         ``precision``: fp32, bf16, fp16 (GPU only), or auto (:func:`vidstyle.device.default_precision`).
         Measured on the 2-core CPU at 640x360 (``benchmarks/stylizers.py``): compiling halves the time

@@ -136,9 +136,10 @@ def load_processor(settings: ProcessorSettings, info: VideoInfo, frames: int | N
 def paint_ahead(built: BuiltProcessor, settings: ProcessorSettings) -> bool:
     """On a CPU with two threads or more, a feed-forward render with the temporal filter paints frame
     t+1 in a thread of its own while frame t's temporal step runs, half of torch's threads each (the
-    network's kernels are then built for that many; on one thread, for every frame size): on the 2-core Intel Xeon, compiled, 67 instead of
-    78 ms a frame (``benchmarks/paint_ahead.py``). The optimisation method, the GPU and a single
-    thread keep one frame after the other. Returns whether it paints ahead."""
+    network's kernels are then built for that many; on one thread, for every frame size): on the
+    2-core Intel Xeon, compiled, 66-67 instead of 76-78 ms a frame (``benchmarks/paint_ahead.py``).
+    The optimisation method, the GPU and a single thread keep one frame after the other. Returns
+    whether it paints ahead."""
     threads = torch.get_num_threads()
     if built.device.type != "cpu" or built.method != "feedforward" or not settings.temporal or threads < 2:
         return False

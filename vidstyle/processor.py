@@ -131,7 +131,7 @@ class FrameProcessor:
     def paint_ahead(self, threads: int) -> None:
         """Paint each begun frame in a thread of its own (see the class), with ``threads`` of torch's
         threads, and run the rest of each frame on as many (:meth:`stage_threads`): on the 2-core CPU,
-        with the compiled network and the temporal step on one core each, 67 instead of 78 ms a frame
+        with the compiled network and the temporal step on one core each, 66-67 instead of 76-78 ms a frame
         with both on two cores one after the other (``benchmarks/paint_ahead.py``). Only for temporal
         filters that paint every frame (the flow filter, not ``--method optimize``'s)."""
         if self._painter is None:

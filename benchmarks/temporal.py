@@ -48,6 +48,7 @@ from vidstyle.flow.opencv import FarnebackFlow
 from vidstyle.flow.warp import backward_warp, flow_in_frame
 from vidstyle.io.reader import open_source, read_image
 from vidstyle.io.writer import write_image
+from vidstyle.job import paint_ahead
 from vidstyle.pipeline import render
 from vidstyle.processor import FrameProcessor
 from vidstyle.resume import WorkDir
@@ -143,9 +144,12 @@ def gt_pair_error(frames_out: list[np.ndarray], gt: np.ndarray) -> float:
 
 # ---------------------------------------------------------------- runs
 def _processor(stylizer, flow: str | None, long_term: bool = False, max_side: int = MAX_SIDE) -> FrameProcessor:
+    """As ``vidstyle run`` builds it: on a CPU a temporal render paints ahead."""
     settings = TemporalSettings(long_term=LONG_TERM_FRAMES if long_term else ())
     temporal = None if flow is None else FlowTemporalFilter(build_flow(flow), settings)
-    return FrameProcessor(stylizer, temporal, max_side=max_side)
+    processor = FrameProcessor(stylizer, temporal, max_side=max_side)
+    paint_ahead(processor, stylizer.device, "feedforward", temporal is not None)
+    return processor
 
 
 def run_clip(path: Path, frames: int, stylizer, tmp: Path, flow: str | None, long_term: bool = False) -> dict:

@@ -9,14 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from vidstyle.build import BuiltProcessor, ProcessorSettings
 from vidstyle.errors import UserInputError
 from vidstyle.flow.opencv import DisFlow
 from vidstyle.io.convert import to_tensor, to_uint8
 from vidstyle.job import paint_ahead
 from vidstyle.processor import FrameControls, FrameProcessor
 from vidstyle.stylize.feedforward import MagentaStylizer
-from vidstyle.stylize.registry import StyleRequest
 from vidstyle.stylize.styles import all_presets
 from vidstyle.synth import synth_frames
 from vidstyle.temporal.consistency import FlowTemporalFilter
@@ -183,7 +181,5 @@ class TestPaintAhead:
         torch's threads."""
         monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
         processor = _temporal()
-        built = BuiltProcessor(processor, torch.device(device), "dis", method)
-        settings = ProcessorSettings(style=StyleRequest(style="starry_night", method=method), temporal=temporal)
-        assert paint_ahead(built, settings) == ahead
+        assert paint_ahead(processor, torch.device(device), method, temporal) == ahead
         assert (processor._painter is not None) == ahead and processor._stage_threads == (threads // 2 if ahead else 0)

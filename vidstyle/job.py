@@ -29,6 +29,7 @@ from vidstyle.io.reader import FrameSource, VideoInfo, open_source, parse_time
 from vidstyle.io.sequence import find_sequence, is_pattern
 from vidstyle.io.writer import EncodeSettings, check_output_container
 from vidstyle.pipeline import ProgressCallback, RenderResult, render
+from vidstyle.processor import FrameProcessor
 from vidstyle.render_plan import check_controls, control_track, output_first_number, render_plan
 from vidstyle.resume import WorkDir, default_work_dir
 from vidstyle.schedule.spec import ControlSpec
@@ -114,7 +115,7 @@ def load_processor(settings: ProcessorSettings, info: VideoInfo, frames: int | N
     where ``frames`` (None: unknown) repay building or loading them, or ``settings.build_kernels`` asks
     for them anyway (for later runs of the size); else the network runs eagerly."""
     built = build(settings)
-    paint_ahead(built, settings)
+    paint_ahead(built.processor, built.device, built.method, settings.temporal)
     if built.compiled:
         w, h = built.processor.processing_size(info.width, info.height)
         stylizer = built.processor.stylizer
@@ -133,18 +134,18 @@ def load_processor(settings: ProcessorSettings, info: VideoInfo, frames: int | N
     return built
 
 
-def paint_ahead(built: BuiltProcessor, settings: ProcessorSettings) -> bool:
-    """On a CPU with two threads or more, a feed-forward render with the temporal filter paints frame
-    t+1 in a thread of its own while frame t's temporal step runs, half of torch's threads each (the
-    network's kernels are then built for that many; on one thread, for every frame size): on the
-    2-core Intel Xeon, compiled, 66-67 instead of 76-78 ms a frame (``benchmarks/paint_ahead.py``).
+def paint_ahead(processor: FrameProcessor, device: torch.device, method: str, temporal: bool) -> bool:
+    """On a CPU with two threads or more, a feed-forward render (``method``) with the temporal filter
+    paints frame t+1 in a thread of its own while frame t's temporal step runs, half of torch's threads
+    each (the network's kernels are then built for that many; on one thread, for every frame size): on
+    the 2-core Intel Xeon, compiled, 66-67 instead of 76-78 ms a frame (``benchmarks/paint_ahead.py``).
     The optimisation method, the GPU and a single thread keep one frame after the other. Returns
     whether it paints ahead."""
     threads = torch.get_num_threads()
-    if built.device.type != "cpu" or built.method != "feedforward" or not settings.temporal or threads < 2:
+    if device.type != "cpu" or method != "feedforward" or not temporal or threads < 2:
         return False
     share = threads // 2
-    built.processor.paint_ahead(share)
+    processor.paint_ahead(share)
     log.info(f"painting each frame beside the previous frame's temporal step ({share} thread{'s' * (share > 1)} each)")
     return True
 

@@ -379,8 +379,13 @@ class KernelBuild:
         per_frame = SAVED_MS_640X360.get((self.what, self.precision), min(SAVED_MS_640X360.values()))
         saved = frames * per_frame / 1000 * self.width * self.height / _PIXELS_640X360
         if saved > cost:
-            return True, (f"compiling the network for {size} frames: ~{cost:.0f} s to "
+            return True, (f"compiling the network for {size} frames: ~{_seconds(cost)} to "
                           f"{'load its kernels' if cached else f'build its kernels ({once})'}, "
                           f"~{saved:.0f} s saved over {frames} frames")
         return False, (f"running the network uncompiled: {frames} frames at {size} would save ~{saved:.1f} s, "
-                       f"less than the ~{cost:.0f} s {'loading' if cached else 'building'} its kernels takes")
+                       f"less than the ~{_seconds(cost)} {'loading' if cached else 'building'} its kernels takes")
+
+
+def _seconds(seconds: float) -> str:
+    """A duration for the log: tenths under a second ("0.3 s"), whole seconds above."""
+    return f"{seconds:.1f} s" if seconds < 1 else f"{seconds:.0f} s"

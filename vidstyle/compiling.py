@@ -139,12 +139,13 @@ class AotKernels:
     build options (``AOT_OPTIONS``).
 
     ``fn(*args)`` is traced with ``module``'s weights; ``args`` are tensors or None (left out of the
-    traced inputs). Building takes ~24 s for a CIN-26 network at 640x360 on the 2-core CPU; loading
-    a built package ~0.1 s.
+    traced inputs). ``any_size``: kernels for any height and width of the first input (``ANY_SIZE``);
+    None decides as a render does, on one thread only. Building takes ~24 s for a CIN-26 network at
+    640x360 on the 2-core CPU; loading a built package ~0.1 s.
     """
 
     def __init__(self, what: str, fn: Callable[..., object], module: torch.nn.Module, network: str,
-                 args: tuple[torch.Tensor | None, ...]) -> None:
+                 args: tuple[torch.Tensor | None, ...], *, any_size: bool | None = None) -> None:
         self.what, self.fn, self.module = what, fn, module
         self.present = [a is not None for a in args]
         self.examples = [a for a in args if a is not None]
@@ -153,7 +154,9 @@ class AotKernels:
         shapes = [(tuple(a.shape), str(a.dtype)) for a in self.examples]
         # the generated code is parallelised for the threads torch has when it is built
         threads = torch.get_num_threads()
-        self.any_size = threads == 1 and bool(self.examples) and _within_any_size(self.examples[0])
+        if any_size is None:  # ``ANY_SIZE``: on one thread
+            any_size = threads == 1
+        self.any_size = any_size and bool(self.examples) and _within_any_size(self.examples[0])
         if self.any_size:
             shapes[0] = (tuple(self.examples[0].shape[:-2]), ANY_SIZE, shapes[0][1])
         digest.update(repr((shapes, self.present, str(self.autocast), threads, torch.__version__,
@@ -213,9 +216,9 @@ class AotKernels:
 
 # On one thread (a render that paints ahead on two cores) the kernels are built for frames of any size:
 # the first input's height and width are symbols, multiples of 4 within ANY_SIDE pixels. One build then
-# serves every frame size. There they cost nothing: CIN-26 at 640x360 in bf16, one thread, 42-44 ms a
-# frame either way, the same pixels (2-core Intel Xeon, 2026-12-05, interleaved). On two threads the
-# fixed-size kernels stay: the any-size ones took 32 ms against 23.5.
+# serves every frame size. There they cost nothing: CIN-26 at 640x360 in bf16, one thread, 45.2 ms a
+# frame either way, the same pixels (``benchmarks/any_size.py``, 2-core Intel Xeon, 2026-12-05). On two
+# threads the fixed-size kernels stay: the any-size ones took 31.1 ms against 22.8.
 ANY_SIZE = "anysize"
 ANY_SIDE = (32, 8192)
 

@@ -24,6 +24,8 @@ from vidstyle.temporal.consistency import (
     BOUNDARY_BAND_SIGMA,
     COARSE_SIGMA,
     DETAIL_SIGMA,
+    ENERGY_SIGMA,
+    MAX_ENERGY_GAIN,
     DIS_TEAR_ABSOLUTE,
     DIS_TEAR_RELATIVE,
     FLAT_DETAIL,
@@ -39,6 +41,7 @@ from vidstyle.temporal.consistency import (
     carried_detail,
     consistent_frame,
     motion_mask,
+    restored_energy,
     zoom_share,
 )
 
@@ -451,6 +454,60 @@ def test_carried_detail_contrast_never_exceeds_the_fresh_frames():
     plain, kept = (carried_detail(fresh, fresh, anchor, content, mask, 1.0, contrast=k) for k in (0.0, 1.0))
     assert _fine_std(plain) > 1.2 * _fine_std(fresh)  # the mix already has more than the fresh frame
     torch.testing.assert_close(kept, plain, atol=1e-6, rtol=0)
+
+
+def _detail_energy(x: torch.Tensor) -> float:
+    return float((x - _smooth(x, ENERGY_SIGMA)).square().mean())
+
+
+def _washed(painting: torch.Tensor, keep: float) -> torch.Tensor:
+    """``painting`` with ``keep`` of its detail (what ENERGY_SIGMA's Gaussian removes): a faded mix."""
+    smooth = _smooth(painting, ENERGY_SIGMA)
+    return smooth + keep * (painting - smooth)
+
+
+class TestRestoredEnergy:
+    def test_gives_back_the_fresh_frames_energy(self):
+        """A frame that kept 0.8 of the fresh painting's detail gets it all back at amount 1, part of it
+        at amount 0.5 (gain 1 + 0.5·(1.25 - 1)), nothing at amount 0."""
+        fresh = 0.2 + 0.6 * texture(seed=40)
+        faded = _washed(fresh, 0.8)
+        assert _detail_energy(restored_energy(faded, fresh, 1.0)) == pytest.approx(_detail_energy(fresh), rel=0.02)
+        half = restored_energy(faded, fresh, 0.5)
+        assert _detail_energy(half) == pytest.approx(1.125**2 * _detail_energy(faded), rel=0.02)
+        assert restored_energy(faded, fresh, 0.0) is faded
+
+    def test_one_gain_for_the_frame_keeps_the_picture(self):
+        """The frame's coarse colours stay, its detail is scaled alike everywhere: the result is the faded
+        frame's detail times one number, not the fresh frame's strokes."""
+        fresh, other = 0.2 + 0.6 * texture(seed=41), 0.2 + 0.6 * texture(seed=42)
+        faded = _washed(other, 0.5)  # other strokes than the fresh frame's, at the fresh frame's energy / 4
+        out = restored_energy(faded, fresh, 1.0)
+        smooth = _smooth(faded, ENERGY_SIGMA)
+        ratio = (out - smooth) / (faded - smooth)
+        gain = ratio[(faded - smooth).abs() > 0.02]
+        assert float(gain.std()) < 0.02  # one gain (up to where the result was clipped to 0..1)
+        assert float(gain.median()) == pytest.approx(MAX_ENERGY_GAIN, abs=0.02)  # capped: 2 would be needed
+
+    def test_never_lowers_contrast(self):
+        """A frame with more detail than the fresh one is left as it is (the gain only gives back)."""
+        fresh = 0.5 + 0.2 * (texture(seed=43) - 0.5)
+        strong = 0.2 + 0.6 * texture(seed=44)
+        torch.testing.assert_close(restored_energy(strong, fresh, 1.0), strong, atol=1e-6, rtol=0)
+
+    def test_next_frame_follows_the_unscaled_output(self):
+        """The filter shows the restored frame but keeps its own output: with energy 0 and 1 the next
+        frames start from the same past, so the state (and a resumed render) does not depend on it."""
+        frames = [to_tensor(f) for f in synth_frames(8, 96, 64, seed=6)]
+        strokes = Flicker(0.3)
+        plain = FlowTemporalFilter(DisFlow(), TemporalSettings(energy=0.0))
+        shown = FlowTemporalFilter(DisFlow(), TemporalSettings(energy=1.0))
+        for frame in frames:
+            a, b = plain.step(frame, strokes.stylize), shown.step(frame, strokes.stylize)
+            torch.testing.assert_close(plain.state_dict()["prev_output"], shown.state_dict()["prev_output"],
+                                       rtol=0, atol=0)
+            torch.testing.assert_close(b, restored_energy(a, strokes.stylize(frame), 1.0), rtol=0, atol=1e-6)
+        assert _detail_energy(b) > 1.08 * _detail_energy(a)  # and it did give contrast back (measured 1.10)
 
 
 def test_flow_estimated_beside_the_network_gives_the_same_frames():

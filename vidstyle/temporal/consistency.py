@@ -106,6 +106,13 @@ COARSE_SIGMA = 8.0
 # Zooms (``TemporalSettings.zoom_fresh``): fine strokes start to come from the fresh frame where the flow
 # magnifies frame t-1 by this much area a frame (smaller local magnifications are DIS noise).
 ZOOM_START = 0.01
+# The painting's contrast (``TemporalSettings.energy``): the detail whose energy is matched is what a
+# Gaussian of this σ (pixels) removes, strokes and swirls alike; its gain is at most MAX_ENERGY_GAIN.
+# Measured on 48 frames (learned starry_night, unencoded, warp / style against per-frame, energy 1):
+# σ 8 0.143/1.20, 0.277/1.03, 0.253/0.96 on cutBunny, chaplin, fox; σ 16 0.141/1.12, 0.273/1.02,
+# 0.246/0.89; σ 32 0.138/1.10, 0.268/1.03, 0.238/0.88 (without: 0.111/1.43, 0.226/1.35, 0.170/1.46).
+ENERGY_SIGMA = 32.0
+MAX_ENERGY_GAIN = 1.5
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,9 @@ class TemporalSettings:
     figures), warp / style against per-frame: 0 0.090 / 1.77,
     0.209 / 1.43, 0.114 / 1.89; 0.5 0.118 / 1.50, 0.239 / 1.34, 0.176 / 1.45; 0.75 0.133 / 1.46,
     0.257 / 1.30, 0.211 / 1.34; 1 0.149 / 1.48, 0.275 / 1.27, 0.243 / 1.30.
+    ``energy``: fraction of the detail energy the frame lost against its fresh stylization that is
+    given back, one gain for the whole frame, 0..1 (:func:`restored_energy`); it shapes what is shown,
+    not what the next frame follows.
     """
 
     weight: float = 20.0
@@ -153,6 +163,7 @@ class TemporalSettings:
     coarse_weight: float | None = 5.0
     zoom_fresh: float | None = 0.06
     detail_contrast: float = 0.5
+    energy: float = 1.0
 
 
 def _box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -437,6 +448,35 @@ def _add_carried_detail(out: torch.Tensor, fresh: torch.Tensor, to_fresh: torch.
     return out.add_(detail.addcmul_(flat * carry, anchor_minus_fresh))
 
 
+def restored_energy(out: torch.Tensor, fresh: torch.Tensor, amount: float) -> torch.Tensor:
+    """``out`` with its detail (what a Gaussian of ``ENERGY_SIGMA`` px removes) scaled by one gain per
+    frame, g = 1 + amount·(sqrt(E_fresh / E_out) - 1) in 1..``MAX_ENERGY_GAIN``, E the mean squared
+    detail of each image.
+
+    Every blend of the temporal step is a weighted mean of two paintings whose strokes and swirls differ,
+    and a mean has less contrast than either: the temporal output of the learned starry_night kept
+    0.90x of the per-frame output's VGG relu4_1 energy (the Gram layer that makes up nearly all of
+    CONTRACT.md's style distance), and its style distance was 1.35-1.46x per-frame. Local gains
+    (``contrast``, ``detail_contrast``) give some back but follow each frame's own strokes, so they
+    flicker; one gain for the frame is as steady as the frame it scales. Measured on 48 frames of Big
+    Buck Bunny, Chaplin and the fox (unencoded, amount 1): style 1.43 -> 1.10, 1.35 -> 1.03,
+    1.46 -> 0.88x per-frame, warp 0.111 -> 0.138, 0.226 -> 0.268, 0.170 -> 0.238x (the warping error
+    is squared: a gain of 1.1 alone makes it 1.21x).
+
+    Convention:
+        out, fresh: :math:`(B, 3, H, W)` float 0..1 (the temporal output, frame t stylized); amount 0..1.
+        Returns a new :math:`(B, 3, H, W)` tensor in 0..1 (``out`` itself for amount 0).
+    """
+    if amount <= 0.0:
+        return out
+    smooth_out, smooth_fresh = _smooth_each([out, fresh], ENERGY_SIGMA)
+    detail = out - smooth_out
+    fresh_energy = (fresh - smooth_fresh).square_().mean(dim=(1, 2, 3), keepdim=True)
+    out_energy = detail.square().mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
+    gain = (fresh_energy / out_energy).sqrt_().clamp_(1.0, MAX_ENERGY_GAIN).sub_(1.0).mul_(amount).add_(1.0)
+    return detail.mul_(gain).add_(smooth_out).clamp_(0.0, 1.0)
+
+
 def motion_mask(content: torch.Tensor, previous: torch.Tensor, flow: FlowSampler,
                 settings: TemporalSettings) -> tuple[torch.Tensor, torch.Tensor]:
     """Where the flow is real motion, and how far to trust the warped frame t-1 at each pixel.
@@ -544,28 +584,32 @@ class FlowTemporalFilter:
         self._history = History(self.settings.long_term)
 
     def step(self, content: torch.Tensor, paint: Paint, weight: float | None = None) -> torch.Tensor:
-        """Frame t's output; ``weight`` replaces ``settings.weight`` (λ) for this frame when given."""
+        """Frame t's output (with :func:`restored_energy`; the next frame follows it without);
+        ``weight`` replaces ``settings.weight`` (λ) for this frame when given."""
         check_shape(content, [1, 3, "H", "W"], "content")
         settings = self.settings if weight is None else replace(self.settings, weight=weight)
         previous = self._prev_content
         follows = previous is not None and previous.shape == content.shape and settings.weight > 0
         pending = self._flow_thread.submit(self.flow, content, previous) if follows and self._flow_thread else None
-        out = paint(content)
+        fresh = paint(content)
+        out, shown = fresh, fresh
         self.confidence = None
         if follows:
             flow = pending.result() if pending is not None else self.flow(content, previous)
             self._history.advance(previous, self._prev_output, flow)
-            consistent, mask = consistent_frame(out, self._prev_output, content, previous, flow,
+            consistent, mask = consistent_frame(fresh, self._prev_output, content, previous, flow,
                                                 settings, self._history.anchors())
             if is_scene_cut(mask):
                 self.cuts += 1
                 self._history.clear()
             else:
                 out, self.confidence = consistent, mask
+                # the next frame follows ``out``: the gain shapes what is shown, frame by frame
+                shown = restored_energy(consistent, fresh, settings.energy)
         else:
             self._history.clear()
         self._prev_content, self._prev_output = content, out
-        return out
+        return shown
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """The previous input and output frames, and the older ones of the long-term terms (empty before

@@ -56,7 +56,7 @@ from vidstyle.stylize.feedforward import MagentaStylizer, StyleVectorComputer
 from vidstyle.stylize.losses import content_distance, style_distance
 from vidstyle.stylize.registry import StyleRequest, build_stylizer
 from vidstyle.stylize.vgg import load_vgg19
-from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
+from vidstyle.temporal.consistency import FlowTemporalFilter, settings_for
 from vidstyle.temporal.longterm import LONG_TERM_FRAMES
 
 CLIPS = {
@@ -145,7 +145,7 @@ def gt_pair_error(frames_out: list[np.ndarray], gt: np.ndarray) -> float:
 # ---------------------------------------------------------------- runs
 def _processor(stylizer, flow: str | None, long_term: bool = False, max_side: int = MAX_SIDE) -> FrameProcessor:
     """As ``vidstyle run`` builds it: on a CPU a temporal render paints ahead."""
-    settings = TemporalSettings(long_term=LONG_TERM_FRAMES if long_term else ())
+    settings = settings_for(stylizer.name, long_term=LONG_TERM_FRAMES if long_term else ())
     temporal = None if flow is None else FlowTemporalFilter(build_flow(flow), settings)
     processor = FrameProcessor(stylizer, temporal, max_side=max_side)
     paint_ahead(processor, stylizer.device, "feedforward", temporal is not None)
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     header = (f"Device: CPU {cpu_name()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
               f"OpenCV {cv2.__version__}; load average {os.getloadavg()[0]:.1f}; {args.frames} frames per "
               f"clip, {painted_by} ({stylizer.precision}, "
-              f"{'compiled' if stylizer.compiled else 'eager'}), processing long side {MAX_SIDE}, {TemporalSettings()}.")
+              f"{'compiled' if stylizer.compiled else 'eager'}), processing long side {MAX_SIDE}, {settings_for(stylizer.name)}.")
     table = markdown_table(rows, columns)
     gt_table = markdown_table(gt, gt_columns) if gt else "(no Sintel ground truth found)"
     text = f"{header}\n\n{table}\n\nSintel, ground-truth flow:\n\n{gt_table}\n"
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "opencv": cv2.__version__,
         "load_average_1min": os.getloadavg()[0], "frames": args.frames, "style": STYLE,
         "precision": stylizer.precision, "compiled": stylizer.compiled,
-        "settings": repr(TemporalSettings()), "rows": rows, "sintel_ground_truth": gt,
+        "settings": repr(settings_for(stylizer.name)), "rows": rows, "sintel_ground_truth": gt,
         "warp_series": {k: {"per_frame": v[0], "temporal_dis": v[1]} for k, v in series.items()},
     }, indent=1))
     if pictures is not None:

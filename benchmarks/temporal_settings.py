@@ -36,7 +36,7 @@ from vidstyle.io.convert import processing_size, resize, to_tensor, to_uint8
 from vidstyle.io.reader import open_source, read_image
 from vidstyle.stylize.registry import StyleRequest, build_stylizer
 from vidstyle.stylize.vgg import load_vgg19
-from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
+from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings, settings_for
 
 
 @dataclasses.dataclass
@@ -89,8 +89,9 @@ def replay(painted: Painted, settings: TemporalSettings | None) -> tuple[list[np
     return outs, 1000.0 * spent / len(outs)
 
 
-def parse_variant(text: str) -> tuple[str, TemporalSettings]:
-    """"LABEL:FIELD=VALUE,..." -> (label, settings); each value a Python literal (0.5, None, True)."""
+def parse_variant(text: str, base: TemporalSettings) -> tuple[str, TemporalSettings]:
+    """"LABEL:FIELD=VALUE,..." -> (label, ``base`` with those fields); each value a Python literal (0.5,
+    None, True)."""
     label, _, assignments = text.partition(":")
     fields = [f.name for f in dataclasses.fields(TemporalSettings)]
     changes = {}
@@ -102,7 +103,7 @@ def parse_variant(text: str) -> tuple[str, TemporalSettings]:
             changes[name] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             raise SystemExit(f"--set: {name}={value!r} is not a Python literal (e.g. 0.5, None, True)") from None
-    return label.strip(), dataclasses.replace(TemporalSettings(), **changes)
+    return label.strip(), dataclasses.replace(base, **changes)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,11 +114,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", dest="variants", action="append", default=[], metavar="LABEL:FIELD=VALUE,...",
                         help="a variant of TemporalSettings (repeatable)")
     args = parser.parse_args(argv)
-    variants = [("default", TemporalSettings()), *(parse_variant(v) for v in args.variants)]
     if not (SHARED_DATA / STYLE).is_file():
         raise SystemExit(f"style image not found at {SHARED_DATA / STYLE} (set VIDSTYLE_SHARED_DATA)")
     stylizer = build_stylizer(StyleRequest(style=args.preset), torch.device("cpu"))
     stylizer.accelerate(compile=True)
+    default = settings_for(stylizer.name)  # as ``run`` sets it for this network
+    variants = [("default", default), *(parse_variant(v, default) for v in args.variants)]
     vgg = load_vgg19("cpu")
     style = style_target(read_image(SHARED_DATA / STYLE))
     rows = []

@@ -21,6 +21,26 @@ def test_feedforward_gets_the_flow_filter_with_its_settings():
     assert filt.settings == TemporalSettings(weight=3.0, long_term=LONG_TERM_FRAMES)
 
 
+class _Named:
+    """A stylizer known only by its network's name."""
+
+    device = torch.device("cpu")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def stylize(self, content: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        return content
+
+
+@pytest.mark.parametrize(("network", "energy"), [("cin26", 1.0), ("johnson", 1.0), ("magenta", 0.0)])
+def test_contrast_gain_follows_the_network(network, energy):
+    """The frame's contrast gain is on where blending washes the network's style out (CIN-26, by
+    measurement; any other network by default) and off for Magenta, whose blended frames keep it."""
+    filt = build_temporal("feedforward", DisFlow(), _Named(network), weight=3.0)
+    assert filt.settings == TemporalSettings(weight=3.0, energy=energy)
+
+
 def test_optimize_gets_ruder_with_the_stylizer_as_solver():
     from vidstyle.stylize.optimize import OptimizeStylizer
 

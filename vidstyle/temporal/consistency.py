@@ -149,7 +149,7 @@ class TemporalSettings:
     0.257 / 1.30, 0.211 / 1.34; 1 0.149 / 1.48, 0.275 / 1.27, 0.243 / 1.30.
     ``energy``: fraction of the detail energy the frame lost against its fresh stylization that is
     given back, one gain for the whole frame, 0..1 (:func:`restored_energy`); it shapes what is shown,
-    not what the next frame follows.
+    not what the next frame follows. :func:`settings_for` sets it per network.
     """
 
     weight: float = 20.0
@@ -164,6 +164,21 @@ class TemporalSettings:
     zoom_fresh: float | None = 0.06
     detail_contrast: float = 0.5
     energy: float = 1.0
+
+
+# The frame's contrast gain (``TemporalSettings.energy``) per network (``Stylizer.name``), by measurement
+# (``benchmarks.temporal``, 48 frames of Big Buck Bunny, Chaplin and the fox, 2026-12-05): the learned
+# CIN-26 styles lose their style to blending (1.26, 1.20, 1.40x per-frame without the gain, 0.97, 0.99,
+# 0.87x with it); Magenta's keep theirs without it (0.91, 1.05, 0.96x), and there the gain only costs
+# steadiness (warp 0.157, 0.303, 0.196 -> 0.165, 0.340, 0.231x; Sintel cave_2 at 1024 px 0.50 -> 0.515x).
+ENERGY_BY_NETWORK = {"magenta": 0.0}
+
+
+def settings_for(network: str, **fields: object) -> TemporalSettings:
+    """The temporal settings for frames painted by ``network`` (a stylizer's ``name``): the defaults with
+    that network's ``energy`` (:data:`ENERGY_BY_NETWORK`, else the default), then ``fields``."""
+    base = {"energy": ENERGY_BY_NETWORK[network]} if network in ENERGY_BY_NETWORK else {}
+    return TemporalSettings(**{**base, **fields})
 
 
 def _box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:

@@ -13,10 +13,10 @@ from vidstyle.temporal.base import TemporalFilter
 def _flow_filter(flow: FlowEstimator, stylizer: Stylizer, weight: float | None,
                  older: tuple[int, ...]) -> TemporalFilter:
     """Feed-forward networks: blend each fresh frame with the warped previous output."""
-    from vidstyle.temporal.consistency import FlowTemporalFilter, TemporalSettings
+    from vidstyle.temporal.consistency import FlowTemporalFilter, settings_for
 
     extra: dict = {} if weight is None else {"weight": weight}
-    return FlowTemporalFilter(flow, TemporalSettings(**extra, long_term=older))
+    return FlowTemporalFilter(flow, settings_for(stylizer.name, **extra, long_term=older))
 
 
 def _ruder_filter(flow: FlowEstimator, stylizer: Stylizer, weight: float | None,

@@ -11,7 +11,8 @@ every variant replays those through ``FlowTemporalFilter``. The output (the filt
 the clip's size) is measured with ``benchmarks.temporal``'s reference measures: warping error, style and
 content distance, each as a ratio to the per-frame output's. Encoding lowers the per-frame output's fine
 texture, so these ratios differ from ``benchmarks.temporal``'s (style ratios run higher here): compare
-variants with each other, not with that table. Variants: the defaults ("default") and each ``--set``, e.g.
+variants with each other, not with that table. Variants: the defaults ``run`` uses for the preset's network
+(``settings_for``: "default") and each ``--set`` on top of them, e.g.
 ``--set "no contrast:detail_contrast=0" --set "lambda 30:weight=30"``.
 
 Writes ``benchmarks/results/temporal_settings.{json,md}``.

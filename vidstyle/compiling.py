@@ -238,14 +238,15 @@ class ModelLibrary:
     torch's package loader keeps the GIL for the whole call (46 ms a 640x360 frame of CIN-26 on one
     thread), so no other Python thread can run meanwhile; ctypes releases it, which lets a render
     paint frame t+1 on one core while frame t's temporal step runs on the other. The same library,
-    the same pixels. The library is unpacked once beside the package (``<package>.so``). Raises
-    OSError or ValueError where the package is not a single self-contained CPU library (then the
-    loader serves).
+    the same pixels. The library is unpacked once beside the package (``<package>.so``), and again
+    when the package is newer (rebuilt after a cache was cleaned): a library left from an older file
+    is never called. Raises OSError or ValueError where the package is not a single self-contained CPU
+    library (then the loader serves).
     """
 
     def __init__(self, package: Path) -> None:
         library = package.with_suffix(".so")
-        if not library.is_file():
+        if not library.is_file() or library.stat().st_mtime < package.stat().st_mtime:
             _unpack_library(package, library)
         self._lib = ctypes.CDLL(str(library))
         self._lib.AOTInductorModelContainerRun.argtypes = [

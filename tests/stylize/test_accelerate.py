@@ -171,6 +171,13 @@ def test_compiled_network_paints_the_same_pixels(monkeypatch, kernel_cache, torc
     loader = torch._C._aoti.AOTIModelPackageLoader(str(package), "model", False, 1, -1)
     inputs = [content, compiled.style]
     assert torch.equal(ModelLibrary(package)(inputs), loader.run(inputs)[0])
+    # a library older than its package (left from a package since deleted and rebuilt) is unpacked again
+    library = package.with_suffix(".so")
+    library.unlink()  # a new file, not the one this process has mapped
+    library.write_bytes(b"not a library")
+    os.utime(library, (package.stat().st_mtime - 60,) * 2)
+    assert torch.equal(ModelLibrary(package)(inputs), loader.run(inputs)[0])
+    assert library.read_bytes().startswith(b"\x7fELF")
 
     def no_build(self):
         raise AssertionError("the package was built again")

@@ -463,6 +463,16 @@ def _add_carried_detail(out: torch.Tensor, fresh: torch.Tensor, to_fresh: torch.
     return out.add_(detail.addcmul_(flat * carry, anchor_minus_fresh))
 
 
+def _frame_mean(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, 1, 1, 1): the mean of each frame, the same bits whatever torch's thread count.
+
+    A reduction to one number per frame splits its sum between torch's threads, so its last bits
+    depend on how many there are (painting ahead runs the temporal step on one thread, a plain render
+    on all): the sum of each row stays on one thread, and the rows' sums are few enough for one.
+    """
+    return x.sum(dim=3).sum(dim=(1, 2)).div_(x[0].numel()).view(-1, 1, 1, 1)
+
+
 def restored_energy(out: torch.Tensor, fresh: torch.Tensor, amount: float) -> torch.Tensor:
     """``out`` with its detail (what a Gaussian of ``ENERGY_SIGMA`` px removes) scaled by one gain per
     frame, g = 1 + amount·(sqrt(E_fresh / E_out) - 1) in 1..``MAX_ENERGY_GAIN``, E the mean squared
@@ -486,8 +496,8 @@ def restored_energy(out: torch.Tensor, fresh: torch.Tensor, amount: float) -> to
         return out
     smooth_out, smooth_fresh = _smooth_each([out, fresh], ENERGY_SIGMA)
     detail = out - smooth_out
-    fresh_energy = (fresh - smooth_fresh).square_().mean(dim=(1, 2, 3), keepdim=True)
-    out_energy = detail.square().mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
+    fresh_energy = _frame_mean((fresh - smooth_fresh).square_())
+    out_energy = _frame_mean(detail.square()).clamp_min(1e-12)
     gain = (fresh_energy / out_energy).sqrt_().clamp_(1.0, MAX_ENERGY_GAIN).sub_(1.0).mul_(amount).add_(1.0)
     return detail.mul_(gain).add_(smooth_out).clamp_(0.0, 1.0)
 

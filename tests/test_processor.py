@@ -182,4 +182,6 @@ class TestPaintAhead:
         monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
         processor = _temporal()
         assert paint_ahead(processor, torch.device(device), method, temporal) == ahead
+        assert (processor._painter is not None) == ahead
+        assert processor._stage_threads == (threads // 2 if ahead else 0)  # each stage's share
         assert (processor._painter is not None) == ahead and processor._stage_threads == (threads // 2 if ahead else 0)
